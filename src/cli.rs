@@ -1,0 +1,288 @@
+//! The command line: argument definitions (clap) and the commands they run.
+//!
+//! The binary (`src/main.rs`) only parses the arguments, calls [`execute`] and turns errors into a message and
+//! a non-zero exit code.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::report::{self, format_lap_time};
+use crate::solver::{LapSolver, LapSummary, Start};
+use crate::track::{Centerline, Track, TrackOptions};
+use crate::vehicle::{Car, CarParams, Envelope, MAX_MU};
+
+/// lapsim: quasi-steady-state lap-time simulation of a point-mass car on a circuit.
+#[derive(Debug, Parser)]
+#[command(name = "lapsim", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate one lap and write telemetry (CSV), a summary (JSON) and a speed trace (PNG).
+    Run(RunArgs),
+    /// Fit one grip scale (multiplying both friction coefficients) so the lap matches a reference time.
+    Calibrate(CalibrateArgs),
+}
+
+/// The lap start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+pub enum StartArg {
+    /// Periodic flying lap.
+    Flying,
+    /// From rest at the line.
+    Standing,
+}
+
+impl From<StartArg> for Start {
+    fn from(s: StartArg) -> Self {
+        match s {
+            StartArg::Flying => Start::Flying,
+            StartArg::Standing => Start::Standing,
+        }
+    }
+}
+
+/// Inputs shared by every lap command.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct LapInputs {
+    /// Car file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub car: PathBuf,
+    /// Track file (CSV: x_m, y_m, w_tr_right_m, w_tr_left_m[, z_m]).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// Arc-length step between track points (m).
+    #[arg(long, default_value_t = 1.0, value_name = "M")]
+    pub step_m: f64,
+    /// Cutoff wavelength of the centreline smoother (m); 0 = no smoothing.
+    #[arg(long, default_value_t = 20.0, value_name = "M")]
+    pub smoothing_m: f64,
+    /// Flying (periodic) lap or standing start.
+    #[arg(long, value_enum, default_value_t = StartArg::Flying)]
+    pub start: StartArg,
+}
+
+/// `lapsim run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Car, track and lap options.
+    #[command(flatten)]
+    pub inputs: LapInputs,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Do not draw the speed-trace PNG.
+    #[arg(long)]
+    pub no_plot: bool,
+}
+
+/// `lapsim calibrate`.
+#[derive(Debug, Clone, Args)]
+pub struct CalibrateArgs {
+    /// Car, track and lap options.
+    #[command(flatten)]
+    pub inputs: LapInputs,
+    /// Reference lap time, m:ss.sss (or seconds).
+    #[arg(long, value_name = "M:SS.SSS")]
+    pub target: String,
+}
+
+/// Runs a parsed command line, printing to stdout.
+pub fn execute(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(a) => run(&a).map(|_| ()),
+        Command::Calibrate(a) => calibrate(&a).map(|_| ()),
+    }
+}
+
+/// Loads the car and the track of `inputs`.
+pub fn load(inputs: &LapInputs) -> Result<(Car, Track)> {
+    let car = Car::from_file(&inputs.car)?;
+    let centerline = Centerline::from_file(&inputs.track)?;
+    let track = Track::new(
+        &centerline,
+        TrackOptions {
+            step_m: inputs.step_m,
+            smoothing_wavelength_m: inputs.smoothing_m,
+        },
+    )?;
+    Ok((car, track))
+}
+
+/// Everything a run used and produced: enough to reproduce it.
+#[derive(Debug, Serialize)]
+pub struct RunRecord<'a> {
+    /// lapsim version.
+    pub lapsim_version: &'static str,
+    /// The command line's inputs.
+    pub inputs: &'a LapInputs,
+    /// The car as read and validated.
+    pub car: &'a CarParams,
+    /// Track geometry as built.
+    pub track: TrackRecord,
+    /// Solver settings.
+    pub solver: SolverRecord,
+    /// Results.
+    pub summary: &'a LapSummary,
+}
+
+/// The track as the solver saw it.
+#[derive(Debug, Serialize)]
+pub struct TrackRecord {
+    /// Source file.
+    pub file: String,
+    /// Options used.
+    pub options: TrackOptions,
+    /// Points (= segments).
+    pub points: usize,
+    /// Actual step (m).
+    pub step_m: f64,
+    /// Smoothed loop length (m).
+    pub length_m: f64,
+    /// Surveyed polyline length (m).
+    pub polyline_length_m: f64,
+    /// Whether elevations were given.
+    pub has_elevation: bool,
+}
+
+/// Fixed solver settings.
+#[derive(Debug, Serialize)]
+pub struct SolverRecord {
+    /// Speed step of the envelope table (m/s).
+    pub envelope_dv_mps: f64,
+    /// Flying-lap periodicity tolerance (m/s).
+    pub periodic_tolerance_mps: f64,
+    /// Integration scheme.
+    pub scheme: &'static str,
+}
+
+fn track_record(track: &Track) -> TrackRecord {
+    TrackRecord {
+        file: track.source_name().into(),
+        options: track.options(),
+        points: track.len(),
+        step_m: track.step_m(),
+        length_m: track.length_m(),
+        polyline_length_m: track.polyline_length_m(),
+        has_elevation: track.has_elevation(),
+    }
+}
+
+/// `lapsim run`: solves, prints the report and writes the files; returns the paths written.
+pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
+    let (car, track) = load(&a.inputs)?;
+    let env = Envelope::new(&car);
+    let mut solver = LapSolver::new(&track, &env);
+    solver.solve(a.inputs.start.into())?;
+    let tel = solver.telemetry()?;
+    let title = format!("{} — {}", car.params().name, track.name());
+    print!("{}", report::lap_report(&title, &tel));
+
+    let stem = format!("{}__{}", track.name(), car.short_name());
+    let csv_path = a.out.join(format!("{stem}.csv"));
+    let json_path = a.out.join(format!("{stem}.json"));
+    report::write_telemetry_csv(&csv_path, &tel)?;
+    let record = RunRecord {
+        lapsim_version: env!("CARGO_PKG_VERSION"),
+        inputs: &a.inputs,
+        car: car.params(),
+        track: track_record(&track),
+        solver: SolverRecord {
+            envelope_dv_mps: Envelope::DV_MPS,
+            periodic_tolerance_mps: crate::solver::PERIODIC_TOLERANCE_MPS,
+            scheme:
+                "QSS forward/backward passes, Heun in v², exact constant-acceleration segment times",
+        },
+        summary: &tel.summary,
+    };
+    report::write_json(&json_path, &record)?;
+    let mut written = vec![csv_path, json_path];
+    if !a.no_plot {
+        let png = a.out.join(format!("{stem}_speed.png"));
+        crate::plot::speed_trace(&png, &title, &tel)?;
+        written.push(png);
+    }
+    for p in &written {
+        println!("  wrote {}", p.display());
+    }
+    Ok(written)
+}
+
+/// Lap time of `params` (scaled) on `track`.
+fn lap_time_with(params: &CarParams, source: &str, track: &Track, start: Start) -> Result<f64> {
+    let car = Car::new(params.clone(), source)?;
+    let env = Envelope::new(&car);
+    Ok(LapSolver::new(track, &env).solve(start)?.lap_time_s)
+}
+
+/// `lapsim calibrate`: bisection on a grip scale `k` multiplying both friction coefficients until the lap
+/// matches the target within 1 ms. Returns `k`.
+pub fn calibrate(a: &CalibrateArgs) -> Result<f64> {
+    let target = report::parse_lap_time(&a.target)?;
+    let (car, track) = load(&a.inputs)?;
+    let start: Start = a.inputs.start.into();
+    let base = car.params().clone();
+    let scaled = |k: f64| {
+        let mut p = base.clone();
+        p.tyres.mu_longitudinal_ratio *= k;
+        p.tyres.mu_lateral_ratio *= k;
+        p
+    };
+    let mu_top = base
+        .tyres
+        .mu_longitudinal_ratio
+        .max(base.tyres.mu_lateral_ratio);
+    let (mut lo, mut hi) = (0.2, (MAX_MU / mu_top).min(3.0) * 0.999);
+    let src = car.source_name().to_string();
+    let t_lo = lap_time_with(&scaled(lo), &src, &track, start)?;
+    let t_hi = lap_time_with(&scaled(hi), &src, &track, start)?;
+    if !(t_hi..=t_lo).contains(&target) {
+        return Err(Error::Option {
+            option: "target".into(),
+            value: a.target.clone(),
+            message: format!(
+                "out of reach: grip scales {lo:.2}–{hi:.2} give {} to {}",
+                format_lap_time(t_hi),
+                format_lap_time(t_lo)
+            ),
+        });
+    }
+    let t_base = lap_time_with(&base, &src, &track, start)?;
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        let t = lap_time_with(&scaled(mid), &src, &track, start)?;
+        if t > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if (t - target).abs() < 5e-4 {
+            break;
+        }
+    }
+    let k = 0.5 * (lo + hi);
+    let p = scaled(k);
+    println!(
+        "{} on {}: {} with the car file; target {}",
+        base.name,
+        track.name(),
+        format_lap_time(t_base),
+        format_lap_time(target)
+    );
+    println!(
+        "grip scale {k:.4}: mu_longitudinal_ratio {:.4}, mu_lateral_ratio {:.4} (lap {})",
+        p.tyres.mu_longitudinal_ratio,
+        p.tyres.mu_lateral_ratio,
+        format_lap_time(lap_time_with(&p, &src, &track, start)?)
+    );
+    println!("(a user's fit: the shipped car file is not tuned with it)");
+    Ok(k)
+}

@@ -1,0 +1,187 @@
+//! Per-point telemetry of a solved lap and its summary.
+
+use serde::Serialize;
+
+use super::{Lap, LapSolver};
+use crate::vehicle::G_MPS2;
+
+/// Per-point channels of a solved lap. Point `i` opens segment `i`; `ax_mps2`, `throttle` and `brake` describe
+/// that segment (constant acceleration), the others the point itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct Telemetry {
+    /// Distance from the line (m).
+    pub s_m: Vec<f64>,
+    /// Position (m).
+    pub x_m: Vec<f64>,
+    /// Position (m).
+    pub y_m: Vec<f64>,
+    /// Signed path curvature (1/m), positive left.
+    pub curvature_1pm: Vec<f64>,
+    /// Speed (m/s).
+    pub v_mps: Vec<f64>,
+    /// Longitudinal acceleration over the segment (m/s²).
+    pub ax_mps2: Vec<f64>,
+    /// Lateral acceleration v²κ (m/s²), positive to the left.
+    pub ay_mps2: Vec<f64>,
+    /// Gear.
+    pub gear: Vec<u8>,
+    /// Engine speed (rpm).
+    pub engine_rpm: Vec<f64>,
+    /// Share of the full-load drive used (0–1).
+    pub throttle: Vec<f64>,
+    /// Share of the braking grip left by the lateral demand that is used (0–1).
+    pub brake: Vec<f64>,
+    /// Time at the point since the line (s).
+    pub t_s: Vec<f64>,
+    /// The summary.
+    pub summary: LapSummary,
+}
+
+/// Key figures of a lap.
+#[derive(Debug, Clone, Serialize)]
+pub struct LapSummary {
+    /// The lap.
+    pub lap: Lap,
+    /// Track length (m).
+    pub length_m: f64,
+    /// Mean speed (m/s).
+    pub v_mean_mps: f64,
+    /// Highest speed (m/s) and where (m).
+    pub v_max_mps: f64,
+    /// Where the highest speed is reached (m).
+    pub v_max_s_m: f64,
+    /// Lowest speed (m/s), excluding a standing start's first point.
+    pub v_min_mps: f64,
+    /// Sector times (s).
+    pub sector_times_s: Vec<f64>,
+    /// The slowest corners: local speed minima (s_m, v_mps), slowest first, at most 5.
+    pub slowest_corners: Vec<(f64, f64)>,
+}
+
+impl Telemetry {
+    pub(super) fn new(solver: &LapSolver<'_>, lap: Lap) -> Self {
+        let track = solver.track;
+        let env = solver.env;
+        let n = track.len();
+        let ds = track.step_m();
+        let v = solver.v.clone();
+        let next_v = |i: usize| if i + 1 == n { solver.v_end } else { v[i + 1] };
+        let mut t_s = Vec::with_capacity(n);
+        let mut ax = Vec::with_capacity(n);
+        let mut throttle = Vec::with_capacity(n);
+        let mut brake = Vec::with_capacity(n);
+        let mut rpm = Vec::with_capacity(n);
+        let mut ay = Vec::with_capacity(n);
+        let mut t = 0.0;
+        #[allow(clippy::needless_range_loop)] // several channels share the index
+        for i in 0..n {
+            t_s.push(t);
+            let (vi, vj) = (v[i], next_v(i));
+            t += 2.0 * ds / (vi + vj);
+            let a = (vj * vj - vi * vi) / (2.0 * ds);
+            ax.push(a);
+            let ayi = vi * vi * track.curvature_1pm()[i];
+            ay.push(ayi);
+            let node = env.at(vi);
+            let load = node.resist_mps2 + G_MPS2 * track.gradient()[i];
+            let full = node.accel_mps2(ayi, track.gradient()[i], 1.0);
+            if a >= -load {
+                let span = full + load;
+                throttle.push(if span > 0.0 {
+                    ((a + load) / span).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                });
+                brake.push(0.0);
+            } else {
+                let cap = node.ax_brake_mps2 * node.ellipse_share(ayi);
+                throttle.push(0.0);
+                brake.push(if cap > 0.0 {
+                    ((-a - load) / cap).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                });
+            }
+            rpm.push(env.engine_rpm(vi, solver.gear[i]));
+        }
+        let sector_times_s = track
+            .sectors()
+            .iter()
+            .map(|r| {
+                let t0 = t_s[r.start];
+                let t1 = if r.end == n {
+                    lap.lap_time_s
+                } else {
+                    t_s[r.end]
+                };
+                t1 - t0
+            })
+            .collect();
+        let (imax, vmax) =
+            v.iter().enumerate().fold(
+                (0, f64::MIN),
+                |acc, (i, &x)| if x > acc.1 { (i, x) } else { acc },
+            );
+        let skip = usize::from(lap.start == super::Start::Standing);
+        let vmin = v[skip..].iter().copied().fold(f64::INFINITY, f64::min);
+        let summary = LapSummary {
+            lap,
+            length_m: track.length_m(),
+            v_mean_mps: track.length_m() / lap.lap_time_s,
+            v_max_mps: vmax,
+            v_max_s_m: track.s_m()[imax],
+            v_min_mps: vmin,
+            sector_times_s,
+            slowest_corners: slowest_corners(track.s_m(), &v, skip, 5),
+        };
+        Self {
+            s_m: track.s_m().to_vec(),
+            x_m: track.x_m().to_vec(),
+            y_m: track.y_m().to_vec(),
+            curvature_1pm: track.curvature_1pm().to_vec(),
+            v_mps: v,
+            ax_mps2: ax,
+            ay_mps2: ay,
+            gear: solver.gear.clone(),
+            engine_rpm: rpm,
+            throttle,
+            brake,
+            t_s,
+            summary,
+        }
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.s_m.len()
+    }
+    /// Never true for a solved lap.
+    pub fn is_empty(&self) -> bool {
+        self.s_m.is_empty()
+    }
+}
+
+/// Local minima of a closed speed trace at least 100 m apart, slowest first.
+fn slowest_corners(s: &[f64], v: &[f64], skip: usize, count: usize) -> Vec<(f64, f64)> {
+    let n = v.len();
+    let mut minima: Vec<(f64, f64)> = (skip.max(1)..n)
+        .filter(|&i| v[i] <= v[i - 1] && v[i] < v[(i + 1) % n])
+        .map(|i| (s[i], v[i]))
+        .collect();
+    minima.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    let len = s[n - 1] + (s[1] - s[0]);
+    for m in minima {
+        let far = out.iter().all(|o| {
+            let d = (o.0 - m.0).abs();
+            d.min(len - d) > 100.0
+        });
+        if far {
+            out.push(m);
+        }
+        if out.len() == count {
+            break;
+        }
+    }
+    out
+}

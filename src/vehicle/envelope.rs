@@ -1,0 +1,199 @@
+//! The car's performance envelope as a function of speed (a GGV table), computed once per car.
+//!
+//! Each [`EnvelopeNode`] holds the capacities at one speed, as accelerations (force / mass): the pure lateral,
+//! traction and braking limits of the tyres, the full-load drive in the best gear, and the resistances. The
+//! solver combines them at each point with the friction ellipse
+//! `(a_x,tyre / a_x,max)² + (a_y / a_y,max)² ≤ 1`; lateral demand leaves `e = √(1 − (a_y/a_y,max)²)` of the
+//! longitudinal capacity (Pacejka, *Tire and Vehicle Dynamics*, §1.3).
+//!
+//! The table is uniform in speed, [`Envelope::DV_MPS`] apart, linearly interpolated: it replaces a
+//! root-find per point per lap with one multiply-add per field.
+
+use serde::Serialize;
+
+use super::{Car, G_MPS2};
+
+/// Capacities at one speed. Accelerations in m/s².
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EnvelopeNode {
+    /// Pure lateral tyre capacity / mass.
+    pub ay_max_mps2: f64,
+    /// Pure longitudinal capacity of the driven tyres / mass.
+    pub ax_traction_mps2: f64,
+    /// Pure braking capacity of all tyres / mass.
+    pub ax_brake_mps2: f64,
+    /// Full-load drive force in the best gear / (mass + rotating mass).
+    pub drive_mps2: f64,
+    /// mass / (mass + rotating mass) in the best gear.
+    pub rot_ratio: f64,
+    /// (Drag + rolling resistance) / mass.
+    pub resist_mps2: f64,
+    /// Best gear (as a number, so the node interpolates as a whole; read it from the lower node).
+    pub gear: f64,
+}
+
+impl EnvelopeNode {
+    /// Share of the longitudinal capacity left by a lateral acceleration `ay_mps2` (friction ellipse); 0 at or
+    /// beyond the lateral limit.
+    #[inline]
+    pub fn ellipse_share(&self, ay_mps2: f64) -> f64 {
+        let u = ay_mps2.abs() / self.ay_max_mps2;
+        if u >= 1.0 {
+            0.0
+        } else {
+            (1.0 - u * u).sqrt()
+        }
+    }
+
+    /// Largest forward acceleration (m/s²) with lateral demand `ay_mps2` on a slope `sin_theta` (uphill
+    /// positive). `drive_share` is the share of time the drive is engaged (1 except during an upshift).
+    /// Engine-limited: `(m + m_rot) a = F_drive − R − m g sin θ`; tyre-limited: `m a = F_tyre − R − m g sin θ`.
+    #[inline]
+    pub fn accel_mps2(&self, ay_mps2: f64, sin_theta: f64, drive_share: f64) -> f64 {
+        let load = self.resist_mps2 + G_MPS2 * sin_theta;
+        let engine = drive_share * self.drive_mps2 - load * self.rot_ratio;
+        let tyre = self.ax_traction_mps2 * self.ellipse_share(ay_mps2) - load;
+        engine.min(tyre)
+    }
+
+    /// Largest deceleration (m/s², positive) with lateral demand `ay_mps2` on a slope `sin_theta`: the tyres'
+    /// braking share of the ellipse plus drag, rolling resistance and gravity (the brakes slow the rotating parts).
+    #[inline]
+    pub fn decel_mps2(&self, ay_mps2: f64, sin_theta: f64) -> f64 {
+        self.ax_brake_mps2 * self.ellipse_share(ay_mps2) + self.resist_mps2 + G_MPS2 * sin_theta
+    }
+
+    fn lerp(&self, o: &Self, t: f64) -> Self {
+        let l = |a: f64, b: f64| a + t * (b - a);
+        Self {
+            ay_max_mps2: l(self.ay_max_mps2, o.ay_max_mps2),
+            ax_traction_mps2: l(self.ax_traction_mps2, o.ax_traction_mps2),
+            ax_brake_mps2: l(self.ax_brake_mps2, o.ax_brake_mps2),
+            drive_mps2: l(self.drive_mps2, o.drive_mps2),
+            rot_ratio: l(self.rot_ratio, o.rot_ratio),
+            resist_mps2: l(self.resist_mps2, o.resist_mps2),
+            gear: self.gear,
+        }
+    }
+}
+
+/// The tabulated envelope of one car.
+#[derive(Debug, Clone, Serialize)]
+pub struct Envelope {
+    nodes: Vec<EnvelopeNode>,
+    v_table_max_mps: f64,
+    top_speed_mps: f64,
+    mass_kg: f64,
+    dynamic_radius_m: f64,
+    overall_ratios: Vec<f64>,
+    launch_rpm: f64,
+    shift_time_s: f64,
+}
+
+impl Envelope {
+    /// Speed step of the table (m/s).
+    pub const DV_MPS: f64 = 0.1;
+
+    /// Tabulates a car's envelope from rest to its rev-limited top speed (plus two steps beyond, with no
+    /// drive).
+    pub fn new(car: &Car) -> Self {
+        let v_rev = car.rev_limited_speed_mps();
+        let n = (v_rev / Self::DV_MPS).ceil() as usize + 3;
+        let nodes: Vec<EnvelopeNode> = (0..n)
+            .map(|k| car.envelope_node(k as f64 * Self::DV_MPS))
+            .collect();
+        let v_table_max_mps = (n - 1) as f64 * Self::DV_MPS;
+        let p = car.params();
+        let mut env = Self {
+            nodes,
+            v_table_max_mps,
+            top_speed_mps: 0.0,
+            mass_kg: car.mass_kg(),
+            dynamic_radius_m: p.tyres.dynamic_radius_m,
+            overall_ratios: (1..=p.driveline.gear_ratios.len() as u8)
+                .map(|g| car.overall_ratio(g))
+                .collect(),
+            launch_rpm: p.engine.launch_rpm,
+            shift_time_s: p.driveline.shift_time_s,
+        };
+        env.top_speed_mps = env.find_top_speed(v_rev);
+        env
+    }
+
+    /// The node at speed `v` (linear interpolation; clamped to the table).
+    #[inline]
+    pub fn at(&self, v_mps: f64) -> EnvelopeNode {
+        let x = (v_mps.max(0.0) * (1.0 / Self::DV_MPS)).min((self.nodes.len() - 1) as f64 - 1e-9);
+        let k = x as usize;
+        self.nodes[k].lerp(&self.nodes[k + 1], x - k as f64)
+    }
+
+    /// Top speed on a level straight (m/s): where the drive just balances drag and rolling resistance, or the
+    /// rev limit in top gear, whichever comes first.
+    pub fn top_speed_mps(&self) -> f64 {
+        self.top_speed_mps
+    }
+
+    fn find_top_speed(&self, v_rev: f64) -> f64 {
+        let net = |v: f64| self.at(v).accel_mps2(0.0, 0.0, 1.0);
+        if net(v_rev - 1e-9) > 0.0 {
+            return v_rev;
+        }
+        // The highest speed where the net force changes sign from positive to negative.
+        let (mut lo, mut hi) = (0.0, v_rev);
+        let steps = (v_rev / Self::DV_MPS).ceil() as usize;
+        for k in (0..steps).rev() {
+            let v = k as f64 * Self::DV_MPS;
+            if net(v) > 0.0 {
+                lo = v;
+                hi = (v + Self::DV_MPS).min(v_rev);
+                break;
+            }
+        }
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if net(mid) > 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Highest speed the table covers (m/s).
+    pub fn v_table_max_mps(&self) -> f64 {
+        self.v_table_max_mps
+    }
+    /// Total mass the envelope was built for (kg).
+    pub fn mass_kg(&self) -> f64 {
+        self.mass_kg
+    }
+    /// Upshift time without drive (s).
+    pub fn shift_time_s(&self) -> f64 {
+        self.shift_time_s
+    }
+    /// Number of gears.
+    pub fn gears(&self) -> u8 {
+        self.overall_ratios.len() as u8
+    }
+    /// Best gear at speed `v` (1-based).
+    #[inline]
+    pub fn gear_at(&self, v_mps: f64) -> u8 {
+        self.at(v_mps).gear as u8
+    }
+    /// Engine speed in `gear` at road speed `v`, with clutch slip at launch in first gear (rpm).
+    pub fn engine_rpm(&self, v_mps: f64, gear: u8) -> f64 {
+        let rpm = v_mps / self.dynamic_radius_m * self.overall_ratios[usize::from(gear) - 1] * 60.0
+            / std::f64::consts::TAU;
+        if gear == 1 {
+            rpm.max(self.launch_rpm)
+        } else {
+            rpm
+        }
+    }
+    /// The table's nodes, from 0 m/s in steps of [`Self::DV_MPS`].
+    pub fn nodes(&self) -> &[EnvelopeNode] {
+        &self.nodes
+    }
+}

@@ -1,0 +1,648 @@
+//! The point-mass vehicle: validated parameters and the forces they imply at a given speed.
+//!
+//! Force model (all at the contact patches, SI units):
+//! - Vertical load: `Fz = m g + ½ ρ c_L A v²`, split by the static weight distribution and the downforce split.
+//! - Tyre grip per axle with linear load sensitivity: each wheel gives `μ(Fz_w) Fz_w` with
+//!   `μ(Fz_w) = μ₀ (1 − k (Fz_w − Fz₀)/Fz₀)`, held at its peak beyond the load where it would start to fall
+//!   (more load never gives less force). Lateral capacity: front + rear axle at their static-plus-aero loads.
+//! - Longitudinal load transfer `ΔFz = Fx h / L` (moment balance about the contact patch of the other axle):
+//!   traction on the driven axle solves `Fx = G(Fz_driven + Fx h/L)`; braking with an ideal brake balance solves
+//!   `Fx = G_f(Fz_f + Fx h/L) + G_r(Fz_r − Fx h/L)` (all four tyres; the Cup car has no ABS, so this is the
+//!   limit a driver can reach, not an assisted one).
+//! - Drive: full-load torque, linearly interpolated, through the best gear at that speed within the rev limit:
+//!   `F = T(n) i_g i_f η / r`; clutch slip holds the engine at `launch_rpm` in first gear at low speed.
+//! - Rotating inertia as an effective mass per gear: `m_rot = (I_e (i_g i_f)² + I_w) / r²`; it loads the engine
+//!   when the engine limits, not the tyres when the tyres limit.
+//! - Resistance: aerodynamic drag `½ ρ c_D A v²` plus rolling resistance `C_rr Fz`; gradient `m g sin θ`.
+//!
+//! References: W. F. Milliken & D. L. Milliken, *Race Car Vehicle Dynamics* (1995), ch. 2 (tyre load
+//! sensitivity), ch. 18 (load transfer); H. B. Pacejka, *Tire and Vehicle Dynamics*, 3rd ed. (2012), §1.3
+//! (friction ellipse); T. D. Gillespie, *Fundamentals of Vehicle Dynamics* (1992), ch. 2 (effective mass).
+
+pub mod envelope;
+pub mod params;
+
+use std::path::Path;
+
+pub use envelope::{Envelope, EnvelopeNode};
+pub use params::{CarParams, DrivenAxle};
+
+use crate::error::{Error, Result};
+
+/// Standard gravity (m/s²), CGPM 1901.
+pub const G_MPS2: f64 = 9.80665;
+/// Largest friction coefficient accepted: no tyre on a road surface grips much above 2; 3 catches typos.
+pub const MAX_MU: f64 = 3.0;
+
+/// A car whose parameters have been checked. Build with [`Car::new`] or [`Car::from_file`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Car {
+    params: CarParams,
+    source_name: String,
+}
+
+/// The best gear at a speed and what it gives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Drive {
+    /// Gear, 1-based.
+    pub gear: u8,
+    /// Engine speed (rpm), at least the launch speed in first gear.
+    pub engine_rpm: f64,
+    /// Full-load force at the driven wheels (N).
+    pub force_n: f64,
+    /// Effective mass of the rotating parts in this gear (kg).
+    pub rotating_mass_kg: f64,
+}
+
+impl Car {
+    /// Reads and validates a car file (TOML).
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&path.display().to_string(), &text)
+    }
+
+    /// Parses and validates car TOML; `source_name` names it in errors.
+    pub fn from_toml_str(source_name: &str, text: &str) -> Result<Self> {
+        let params: CarParams = toml::from_str(text).map_err(|e| Error::Parse {
+            source_name: source_name.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        Self::new(params, source_name)
+    }
+
+    /// Validates parameters built in code or read from a file.
+    pub fn new(params: CarParams, source_name: &str) -> Result<Self> {
+        validate(&params, source_name)?;
+        Ok(Self {
+            params,
+            source_name: source_name.to_string(),
+        })
+    }
+
+    /// The validated parameters.
+    pub fn params(&self) -> &CarParams {
+        &self.params
+    }
+    /// The file (or name) the car came from.
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+    /// A short name for file names: the file stem.
+    pub fn short_name(&self) -> String {
+        Path::new(&self.source_name)
+            .file_stem()
+            .map_or_else(|| "car".into(), |s| s.to_string_lossy().into_owned())
+    }
+
+    /// Total mass: car, driver and fuel (kg).
+    pub fn mass_kg(&self) -> f64 {
+        let m = &self.params.mass;
+        m.car_kg + m.driver_kg + m.fuel_kg
+    }
+
+    /// Dynamic pressure ½ρv² (Pa).
+    fn dynamic_pressure_pa(&self, v_mps: f64) -> f64 {
+        0.5 * self.params.aero.air_density_kgpm3 * v_mps * v_mps
+    }
+
+    /// Static-plus-aero axle loads (front, rear) at speed `v` on level ground (N).
+    pub fn axle_loads_n(&self, v_mps: f64) -> (f64, f64) {
+        let a = &self.params.aero;
+        let w = self.mass_kg() * G_MPS2;
+        let df = self.dynamic_pressure_pa(v_mps) * a.downforce_area_m2;
+        let wf = self.params.chassis.front_weight_fraction;
+        (
+            w * wf + df * a.downforce_front_fraction,
+            w * (1.0 - wf) + df * (1.0 - a.downforce_front_fraction),
+        )
+    }
+
+    /// Grip of one axle (two wheels sharing `fz_axle_n`) with peak coefficient `mu0` (N).
+    pub fn axle_grip_n(&self, fz_axle_n: f64, mu0: f64) -> f64 {
+        let t = &self.params.tyres;
+        let (k, fz0) = (t.load_sensitivity_ratio, t.nominal_load_n);
+        // Per wheel f(Fz) = μ₀ Fz (1 − k (Fz − Fz₀)/Fz₀), maximal at Fz* = Fz₀ (1 + k) / (2k).
+        let fw = (0.5 * fz_axle_n).max(0.0);
+        let fw = if k > 0.0 {
+            fw.min(fz0 * (1.0 + k) / (2.0 * k))
+        } else {
+            fw
+        };
+        2.0 * mu0 * fw * (1.0 - k * (fw - fz0) / fz0)
+    }
+
+    /// Pure lateral tyre capacity of the car at speed `v` (N).
+    pub fn lateral_capacity_n(&self, v_mps: f64) -> f64 {
+        let (f, r) = self.axle_loads_n(v_mps);
+        let mu = self.params.tyres.mu_lateral_ratio;
+        self.axle_grip_n(f, mu) + self.axle_grip_n(r, mu)
+    }
+
+    fn transfer_per_n(&self) -> f64 {
+        self.params.chassis.cg_height_m / self.params.chassis.wheelbase_m
+    }
+
+    /// Pure longitudinal traction capacity of the driven tyres at speed `v`, with load transfer (N).
+    pub fn traction_capacity_n(&self, v_mps: f64) -> f64 {
+        let (f, r) = self.axle_loads_n(v_mps);
+        let mu = self.params.tyres.mu_longitudinal_ratio;
+        let c = self.transfer_per_n();
+        match self.params.driveline.driven_axle {
+            DrivenAxle::Rear => solve_fixed_point(|x| self.axle_grip_n(r + c * x, mu)),
+            DrivenAxle::Front => solve_fixed_point(|x| self.axle_grip_n(f - c * x, mu)),
+            DrivenAxle::All => solve_fixed_point(|x| {
+                self.axle_grip_n(f - c * x, mu) + self.axle_grip_n(r + c * x, mu)
+            }),
+        }
+    }
+
+    /// Pure braking capacity of all four tyres at speed `v`, ideal brake balance, with load transfer (N).
+    pub fn brake_capacity_n(&self, v_mps: f64) -> f64 {
+        let (f, r) = self.axle_loads_n(v_mps);
+        let mu = self.params.tyres.mu_longitudinal_ratio;
+        let c = self.transfer_per_n();
+        solve_fixed_point(|x| self.axle_grip_n(f + c * x, mu) + self.axle_grip_n(r - c * x, mu))
+    }
+
+    /// Aerodynamic drag plus rolling resistance on level ground at speed `v` (N).
+    pub fn resistance_n(&self, v_mps: f64) -> f64 {
+        let (f, r) = self.axle_loads_n(v_mps);
+        self.dynamic_pressure_pa(v_mps) * self.params.aero.drag_area_m2
+            + self.params.tyres.rolling_resistance_ratio * (f + r)
+    }
+
+    /// Overall ratio (gear × final drive) of a 1-based gear.
+    pub fn overall_ratio(&self, gear: u8) -> f64 {
+        let d = &self.params.driveline;
+        d.gear_ratios[usize::from(gear) - 1] * d.final_drive_ratio
+    }
+
+    /// Engine speed in `gear` at road speed `v`, without clutch slip (rpm).
+    pub fn engine_rpm(&self, v_mps: f64, gear: u8) -> f64 {
+        v_mps / self.params.tyres.dynamic_radius_m * self.overall_ratio(gear) * 60.0
+            / std::f64::consts::TAU
+    }
+
+    /// Full-load torque at engine speed `rpm` (N·m), linear between curve points, clamped at the ends.
+    pub fn torque_nm(&self, rpm: f64) -> f64 {
+        let e = &self.params.engine;
+        interp(&e.torque_curve_rpm, &e.torque_curve_nm, rpm)
+    }
+
+    /// Full-load drive in `gear` at speed `v`, ignoring the rev limit (the torque curve is held at its last
+    /// point); clutch slip holds the engine at `launch_rpm` in first gear.
+    pub fn drive_in_gear(&self, v_mps: f64, gear: u8) -> Drive {
+        let p = &self.params;
+        let r = p.tyres.dynamic_radius_m;
+        let mut rpm = self.engine_rpm(v_mps, gear);
+        if gear == 1 {
+            rpm = rpm.max(p.engine.launch_rpm);
+        }
+        let ratio = self.overall_ratio(gear);
+        Drive {
+            gear,
+            engine_rpm: rpm,
+            force_n: self.torque_nm(rpm) * ratio * p.driveline.efficiency_ratio / r,
+            rotating_mass_kg: (p.engine.inertia_kgm2 * ratio * ratio
+                + p.driveline.wheel_inertia_kgm2)
+                / (r * r),
+        }
+    }
+
+    /// The gear with the largest full-load wheel force at speed `v` within the rev limit (gears above first
+    /// must also be above the curve's lowest speed); `None` above the top gear's rev limit.
+    pub fn best_drive(&self, v_mps: f64) -> Option<Drive> {
+        let p = &self.params;
+        let mut best: Option<Drive> = None;
+        for g in 1..=p.driveline.gear_ratios.len() as u8 {
+            let rpm = self.engine_rpm(v_mps, g);
+            if rpm > p.engine.rev_limit_rpm * (1.0 + 1e-12)
+                || (g > 1 && rpm < p.engine.torque_curve_rpm[0])
+            {
+                continue;
+            }
+            let d = self.drive_in_gear(v_mps, g);
+            if best.is_none_or(|b| d.force_n > b.force_n) {
+                best = Some(d);
+            }
+        }
+        best
+    }
+
+    /// Road speed at the rev limit in top gear (m/s).
+    pub fn rev_limited_speed_mps(&self) -> f64 {
+        let p = &self.params;
+        let top = p.driveline.gear_ratios.len() as u8;
+        p.engine.rev_limit_rpm * std::f64::consts::TAU / 60.0 * p.tyres.dynamic_radius_m
+            / self.overall_ratio(top)
+    }
+
+    /// The exact (not tabulated) envelope at speed `v`: what [`Envelope`] tabulates. Above the rev-limited
+    /// top speed the top gear's drive is extrapolated (torque held at the curve's last point), so that
+    /// interpolation just below the limit is exact; the solver never goes beyond it.
+    pub fn envelope_node(&self, v_mps: f64) -> EnvelopeNode {
+        let m = self.mass_kg();
+        let top = self.params.driveline.gear_ratios.len() as u8;
+        let d = self
+            .best_drive(v_mps)
+            .unwrap_or_else(|| self.drive_in_gear(v_mps, top));
+        EnvelopeNode {
+            ay_max_mps2: self.lateral_capacity_n(v_mps) / m,
+            ax_traction_mps2: self.traction_capacity_n(v_mps) / m,
+            ax_brake_mps2: self.brake_capacity_n(v_mps) / m,
+            drive_mps2: d.force_n / (m + d.rotating_mass_kg),
+            rot_ratio: m / (m + d.rotating_mass_kg),
+            resist_mps2: self.resistance_n(v_mps) / m,
+            gear: f64::from(d.gear),
+        }
+    }
+}
+
+/// Solves `x = f(x)` for `x ≥ 0` where `f(0) > 0` and `f' < 1` (a contraction guaranteed by validation), by
+/// bisection to machine precision.
+fn solve_fixed_point(f: impl Fn(f64) -> f64) -> f64 {
+    let f0 = f(0.0);
+    if f0 <= 0.0 {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = (0.0, f0);
+    while f(hi) > hi {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if f(mid) > mid {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Linear interpolation in a strictly increasing table, clamped at both ends.
+pub fn interp(xs: &[f64], ys: &[f64], x: f64) -> f64 {
+    let n = xs.len();
+    if x <= xs[0] {
+        return ys[0];
+    }
+    if x >= xs[n - 1] {
+        return ys[n - 1];
+    }
+    let k = xs.partition_point(|&v| v <= x) - 1;
+    let t = (x - xs[k]) / (xs[k + 1] - xs[k]);
+    ys[k] + t * (ys[k + 1] - ys[k])
+}
+
+fn validate(p: &CarParams, source: &str) -> Result<()> {
+    let bad = |field: &str, value: String, message: &str| -> Result<()> {
+        Err(Error::Parameter {
+            source_name: source.to_string(),
+            field: field.to_string(),
+            value,
+            message: message.to_string(),
+        })
+    };
+    let range = |field: &str, v: f64, lo: f64, hi: f64, open_lo: bool, why: &str| -> Result<()> {
+        let ok = v.is_finite() && if open_lo { v > lo } else { v >= lo } && v <= hi;
+        if ok {
+            Ok(())
+        } else {
+            let lo_s = if open_lo { "(" } else { "[" };
+            bad(
+                field,
+                v.to_string(),
+                &format!("must be a finite number in {lo_s}{lo}, {hi}]: {why}"),
+            )
+        }
+    };
+    if p.name.trim().is_empty() {
+        bad("name", "\"\"".into(), "must not be empty")?;
+    }
+    let m = &p.mass;
+    range(
+        "mass.car_kg",
+        m.car_kg,
+        100.0,
+        10_000.0,
+        false,
+        "a car weighs between 100 kg and 10 t",
+    )?;
+    range(
+        "mass.driver_kg",
+        m.driver_kg,
+        0.0,
+        250.0,
+        false,
+        "a driver with kit",
+    )?;
+    range(
+        "mass.fuel_kg",
+        m.fuel_kg,
+        0.0,
+        1_000.0,
+        false,
+        "fuel on board",
+    )?;
+
+    let e = &p.engine;
+    if e.torque_curve_rpm.len() < 2 || e.torque_curve_rpm.len() != e.torque_curve_nm.len() {
+        bad(
+            "engine.torque_curve_rpm",
+            format!("{} points", e.torque_curve_rpm.len()),
+            &format!(
+                "needs at least 2 points and as many as engine.torque_curve_nm ({})",
+                e.torque_curve_nm.len()
+            ),
+        )?;
+    }
+    for (i, (&n, &t)) in e
+        .torque_curve_rpm
+        .iter()
+        .zip(&e.torque_curve_nm)
+        .enumerate()
+    {
+        range(
+            &format!("engine.torque_curve_rpm[{i}]"),
+            n,
+            0.0,
+            30_000.0,
+            true,
+            "engine speed",
+        )?;
+        range(
+            &format!("engine.torque_curve_nm[{i}]"),
+            t,
+            0.0,
+            20_000.0,
+            false,
+            "full-load torque",
+        )?;
+        if i > 0 && n <= e.torque_curve_rpm[i - 1] {
+            bad(
+                &format!("engine.torque_curve_rpm[{i}]"),
+                n.to_string(),
+                &format!(
+                    "engine speeds must be strictly increasing (previous point is {} rpm)",
+                    e.torque_curve_rpm[i - 1]
+                ),
+            )?;
+        }
+    }
+    let (n_min, n_max) = (
+        e.torque_curve_rpm[0],
+        e.torque_curve_rpm[e.torque_curve_rpm.len() - 1],
+    );
+    range(
+        "engine.rev_limit_rpm",
+        e.rev_limit_rpm,
+        n_min,
+        n_max,
+        true,
+        "the torque curve must cover the rev limit",
+    )?;
+    range(
+        "engine.launch_rpm",
+        e.launch_rpm,
+        n_min,
+        e.rev_limit_rpm,
+        false,
+        "between the curve's first point and the rev limit",
+    )?;
+    range(
+        "engine.inertia_kgm2",
+        e.inertia_kgm2,
+        0.0,
+        10.0,
+        false,
+        "engine-side rotating inertia",
+    )?;
+    let peak_power_w = e
+        .torque_curve_rpm
+        .iter()
+        .zip(&e.torque_curve_nm)
+        .filter(|(n, _)| **n <= e.rev_limit_rpm)
+        .map(|(n, t)| n * std::f64::consts::TAU / 60.0 * t)
+        .fold(0.0, f64::max);
+    if peak_power_w <= 0.0 {
+        bad(
+            "engine.torque_curve_nm",
+            "all zero".into(),
+            "the engine has no power below the rev limit",
+        )?;
+    }
+
+    let d = &p.driveline;
+    if d.gear_ratios.is_empty() || d.gear_ratios.len() > 12 {
+        bad(
+            "driveline.gear_ratios",
+            format!("{} gears", d.gear_ratios.len()),
+            "needs 1 to 12 gears",
+        )?;
+    }
+    for (i, &g) in d.gear_ratios.iter().enumerate() {
+        range(
+            &format!("driveline.gear_ratios[{i}]"),
+            g,
+            0.0,
+            20.0,
+            true,
+            "a gear ratio",
+        )?;
+        if i > 0 && g >= d.gear_ratios[i - 1] {
+            bad(
+                &format!("driveline.gear_ratios[{i}]"),
+                g.to_string(),
+                &format!(
+                    "gear ratios must be strictly decreasing from first to top gear (previous is {})",
+                    d.gear_ratios[i - 1]
+                ),
+            )?;
+        }
+    }
+    range(
+        "driveline.final_drive_ratio",
+        d.final_drive_ratio,
+        0.0,
+        20.0,
+        true,
+        "a final drive ratio",
+    )?;
+    range(
+        "driveline.shift_time_s",
+        d.shift_time_s,
+        0.0,
+        2.0,
+        false,
+        "time without drive per upshift",
+    )?;
+    range(
+        "driveline.efficiency_ratio",
+        d.efficiency_ratio,
+        0.0,
+        1.0,
+        true,
+        "a share of engine power",
+    )?;
+    range(
+        "driveline.wheel_inertia_kgm2",
+        d.wheel_inertia_kgm2,
+        0.0,
+        100.0,
+        false,
+        "four wheels' inertia",
+    )?;
+
+    let c = &p.chassis;
+    range(
+        "chassis.wheelbase_m",
+        c.wheelbase_m,
+        0.5,
+        6.0,
+        true,
+        "a car's wheelbase",
+    )?;
+    range(
+        "chassis.cg_height_m",
+        c.cg_height_m,
+        0.0,
+        2.0,
+        true,
+        "a centre of gravity above the ground",
+    )?;
+    range(
+        "chassis.front_weight_fraction",
+        c.front_weight_fraction,
+        0.0,
+        1.0,
+        true,
+        "a share of the weight",
+    )?;
+    if c.front_weight_fraction >= 1.0 {
+        bad(
+            "chassis.front_weight_fraction",
+            "1".into(),
+            "the rear axle must carry some weight",
+        )?;
+    }
+    range(
+        "chassis.width_m",
+        c.width_m,
+        0.5,
+        3.0,
+        true,
+        "a car's width",
+    )?;
+
+    let t = &p.tyres;
+    range(
+        "tyres.dynamic_radius_m",
+        t.dynamic_radius_m,
+        0.1,
+        1.0,
+        true,
+        "a tyre's rolling radius",
+    )?;
+    range(
+        "tyres.mu_longitudinal_ratio",
+        t.mu_longitudinal_ratio,
+        0.0,
+        MAX_MU,
+        true,
+        "tyres on a road surface grip up to about 2",
+    )?;
+    range(
+        "tyres.mu_lateral_ratio",
+        t.mu_lateral_ratio,
+        0.0,
+        MAX_MU,
+        true,
+        "tyres on a road surface grip up to about 2",
+    )?;
+    range(
+        "tyres.load_sensitivity_ratio",
+        t.load_sensitivity_ratio,
+        0.0,
+        0.5,
+        false,
+        "μ must stay positive at three times the nominal load",
+    )?;
+    if t.load_sensitivity_ratio >= 0.5 {
+        bad(
+            "tyres.load_sensitivity_ratio",
+            t.load_sensitivity_ratio.to_string(),
+            "must be below 0.5",
+        )?;
+    }
+    range(
+        "tyres.nominal_load_n",
+        t.nominal_load_n,
+        0.0,
+        100_000.0,
+        true,
+        "a wheel load",
+    )?;
+    range(
+        "tyres.rolling_resistance_ratio",
+        t.rolling_resistance_ratio,
+        0.0,
+        0.1,
+        false,
+        "a rolling resistance coefficient",
+    )?;
+
+    let a = &p.aero;
+    range(
+        "aero.drag_area_m2",
+        a.drag_area_m2,
+        0.0,
+        10.0,
+        false,
+        "c_D·A of a car",
+    )?;
+    range(
+        "aero.downforce_area_m2",
+        a.downforce_area_m2,
+        0.0,
+        20.0,
+        false,
+        "c_L·A of a car (downforce positive)",
+    )?;
+    range(
+        "aero.downforce_front_fraction",
+        a.downforce_front_fraction,
+        0.0,
+        1.0,
+        false,
+        "a share of the downforce",
+    )?;
+    range(
+        "aero.air_density_kgpm3",
+        a.air_density_kgpm3,
+        0.5,
+        1.5,
+        false,
+        "air from high altitude to a cold day",
+    )?;
+
+    // The load-transfer fixed points are contractions only if μ_max h / L < 1; otherwise the point mass would
+    // stand on its nose under braking or lift its front wheels under traction.
+    let mu_max = t.mu_longitudinal_ratio * (1.0 + t.load_sensitivity_ratio);
+    let tip = mu_max * c.cg_height_m / c.wheelbase_m;
+    if tip >= 0.9 {
+        bad(
+            "chassis.cg_height_m",
+            c.cg_height_m.to_string(),
+            &format!(
+                "μ h / L = {tip:.2}: the car would tip over under braking (must be below 0.9)"
+            ),
+        )?;
+    }
+    Ok(())
+}
