@@ -141,15 +141,11 @@ impl<'a> LapSolver<'a> {
                         message: format!("need one per track point ({})", self.v_lim.len()),
                     });
                 }
-                if let Some((i, v)) = c
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
-                {
+                if let Some((i, v)) = c.iter().enumerate().find(|(_, v)| v.is_nan() || **v < 0.0) {
                     return Err(Error::Option {
                         option: "speed caps".into(),
                         value: v.to_string(),
-                        message: format!("at point {i}: must be a finite speed ≥ 0"),
+                        message: format!("at point {i}: must be a speed ≥ 0 (infinity for none)"),
                     });
                 }
                 for ((l, &cv), &c) in self.v_lim.iter_mut().zip(&self.v_corner).zip(c) {

@@ -1,0 +1,137 @@
+//! Properties of a solved lap: periodicity, telemetry consistency, the envelope, gradient, standing start.
+
+mod common;
+
+use common::*;
+use lapsim::solver::{LapSolver, Start, PERIODIC_TOLERANCE_MPS};
+use lapsim::track::{Centerline, Track, TrackOptions};
+use lapsim::vehicle::{Envelope, G_MPS2};
+
+/// A flying lap is periodic: re-running the forward pass from the speed at the line one lap later gives the
+/// same speed within 0.01 m/s (the solver iterates to 1e-6 m/s).
+#[test]
+fn flying_lap_is_periodic() {
+    let track = oschersleben(1.0);
+    let env = Envelope::new(&gt3_cup());
+    let mut solver = LapSolver::new(&track, &env);
+    let lap = solver.solve(Start::Flying).unwrap();
+    assert!(lap.periodicity_residual_mps < PERIODIC_TOLERANCE_MPS);
+    assert!((lap.v_start_mps - lap.v_end_mps).abs() < 0.01);
+    // The line speed agrees with a standing lap's finishing speed (the second lap of a race is flying).
+    let standing = solver.solve(Start::Standing).unwrap();
+    assert!(
+        (standing.v_end_mps - lap.v_start_mps).abs() < 0.01,
+        "standing lap ends at {:.4} m/s, flying lap crosses at {:.4} m/s",
+        standing.v_end_mps,
+        lap.v_start_mps
+    );
+    assert!(
+        standing.lap_time_s > lap.lap_time_s + 1.0,
+        "a standing start costs more than a second"
+    );
+}
+
+/// Σ dt over the telemetry equals the lap time; sectors add up; the acceleration at every point stays inside
+/// the friction ellipse of the envelope at that speed (1 % allowance: telemetry `ax` is the mean over a 1 m
+/// segment whose ends are each inside their own envelope, Heun averaging two stages).
+#[test]
+fn telemetry_is_consistent_and_inside_the_envelope() {
+    let track = oschersleben(1.0);
+    let env = Envelope::new(&gt3_cup());
+    let mut solver = LapSolver::new(&track, &env);
+    let lap = solver.solve(Start::Flying).unwrap();
+    let tel = solver.telemetry().unwrap();
+    let n = tel.len();
+    let ds = track.step_m();
+    let sum_dt: f64 = (0..n)
+        .map(|i| 2.0 * ds / (tel.v_mps[i] + tel.v_mps[(i + 1) % n]))
+        .sum();
+    assert!((sum_dt - lap.lap_time_s).abs() < 1e-9 * lap.lap_time_s);
+    let last = tel.t_s[n - 1] + 2.0 * ds / (tel.v_mps[n - 1] + tel.v_mps[0]);
+    assert!((last - lap.lap_time_s).abs() < 1e-9);
+    let sectors: f64 = tel.summary.sector_times_s.iter().sum();
+    assert!((sectors - lap.lap_time_s).abs() < 1e-9);
+
+    // Each segment accelerates uniformly; Heun's method keeps the mean of the tyre demands at its two ends
+    // inside the mean of their envelopes, so the check is made at the segment's midpoint: speed
+    // √((v_i² + v_j²)/2), curvature (κ_i + κ_j)/2. (Checked at the start point instead, a corner exit with
+    // falling curvature overshoots by a few per cent — a first-order artefact of where one looks.)
+    let mut worst = 0.0_f64;
+    for i in 0..n {
+        let j = (i + 1) % n;
+        let v = ((tel.v_mps[i].powi(2) + tel.v_mps[j].powi(2)) / 2.0).sqrt();
+        let ay = v * v * 0.5 * (tel.curvature_1pm[i] + tel.curvature_1pm[j]);
+        let node = env.at(v);
+        let load = node.resist_mps2 + G_MPS2 * track.gradient()[i];
+        let tyre_x = tel.ax_mps2[i] + load;
+        let cap_x = if tyre_x >= 0.0 {
+            node.ax_traction_mps2
+        } else {
+            node.ax_brake_mps2
+        };
+        let use_ = (tyre_x / cap_x).powi(2) + (ay / node.ay_max_mps2).powi(2);
+        worst = worst.max(use_);
+        assert!(
+            tel.throttle[i] * tel.brake[i] == 0.0,
+            "throttle and brake together at {i}"
+        );
+    }
+    println!("largest friction-ellipse use: {worst:.5}");
+    assert!(worst <= 1.01, "friction ellipse exceeded: {worst:.4}");
+    assert!(worst > 0.95, "the lap never reaches the limit: {worst:.4}");
+}
+
+/// A climb costs time and a descent gains it, and the gradient acts as `g sin θ`: on a track with elevation
+/// the lap differs from the flat one in the expected direction.
+#[test]
+fn gradient_from_the_fifth_column_slows_the_climb() {
+    // Oschersleben with an artificial 2 % ramp up over the first half and down over the second.
+    let text = std::fs::read_to_string(project_path("tracks/oschersleben.csv")).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    let n = rows.len();
+    let mut with_z = String::from("# x_m,y_m,w_tr_right_m,w_tr_left_m,z_m\n");
+    for (i, r) in rows.iter().enumerate() {
+        let phase = i as f64 / n as f64;
+        let z = if phase < 0.5 { phase } else { 1.0 - phase } * 2.0 * 0.02 * 3692.0 / 2.0;
+        with_z += &format!("{r},{z:.4}\n");
+    }
+    let c = Centerline::from_csv_str("hilly", &with_z).unwrap();
+    assert!(c.z_m().is_some());
+    let hilly = Track::new(&c, TrackOptions::default()).unwrap();
+    assert!(hilly.has_elevation());
+    let flat = oschersleben(1.0);
+    let env = Envelope::new(&gt3_cup());
+    let mut s_h = LapSolver::new(&hilly, &env);
+    s_h.solve(Start::Flying).unwrap();
+    let mut s_f = LapSolver::new(&flat, &env);
+    s_f.solve(Start::Flying).unwrap();
+    let th = s_h.telemetry().unwrap();
+    let tf = s_f.telemetry().unwrap();
+    // First half uphill: slower than flat; second half downhill: faster.
+    let half = |t: &lapsim::solver::Telemetry| t.t_s[t.len() / 2];
+    assert!(
+        half(&th) > half(&tf),
+        "uphill half {:.3} vs flat {:.3}",
+        half(&th),
+        half(&tf)
+    );
+    let second = |t: &lapsim::solver::Telemetry| t.summary.lap.lap_time_s - half(t);
+    assert!(
+        second(&th) < second(&tf),
+        "downhill half {:.3} vs flat {:.3}",
+        second(&th),
+        second(&tf)
+    );
+}
+
+/// The same inputs give bit-identical laps (no hidden state between solves).
+#[test]
+fn solving_twice_gives_identical_results() {
+    let track = oschersleben(1.0);
+    let env = Envelope::new(&gt3_cup());
+    let mut a = LapSolver::new(&track, &env);
+    let l1 = a.solve(Start::Flying).unwrap();
+    a.solve(Start::Standing).unwrap();
+    let l2 = a.solve(Start::Flying).unwrap();
+    assert_eq!(l1.lap_time_s.to_bits(), l2.lap_time_s.to_bits());
+}
