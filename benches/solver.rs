@@ -1,1 +1,40 @@
-fn main() {}
+//! Solver benchmarks: one flying Oschersleben lap at 1 m on a prepared track and car (the hot loop), and
+//! the preparation steps around it.
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use lapsim::solver::{LapSolver, Start};
+use lapsim::track::{Centerline, Track, TrackOptions};
+use lapsim::vehicle::{Car, Envelope};
+
+fn path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn bench_solver(c: &mut Criterion) {
+    let car = Car::from_file(&path("cars/porsche_997_gt3_cup.toml")).unwrap();
+    let centerline = Centerline::from_file(&path("tracks/oschersleben.csv")).unwrap();
+    let track = Track::new(&centerline, TrackOptions::default()).unwrap();
+    let env = Envelope::new(&car);
+
+    let mut solver = LapSolver::new(&track, &env);
+    c.bench_function("flying_lap_oschersleben_1m", |b| {
+        b.iter(|| solver.solve(std::hint::black_box(Start::Flying)).unwrap())
+    });
+    c.bench_function("standing_lap_oschersleben_1m", |b| {
+        b.iter(|| solver.solve(std::hint::black_box(Start::Standing)).unwrap())
+    });
+    c.bench_function("corner_limits_oschersleben_1m", |b| {
+        b.iter(|| LapSolver::new(std::hint::black_box(&track), &env))
+    });
+    c.bench_function("envelope_table_gt3_cup", |b| {
+        b.iter(|| Envelope::new(std::hint::black_box(&car)))
+    });
+    c.bench_function("track_preparation_oschersleben_1m", |b| {
+        b.iter(|| Track::new(std::hint::black_box(&centerline), TrackOptions::default()).unwrap())
+    });
+}
+
+criterion_group!(benches, bench_solver);
+criterion_main!(benches);

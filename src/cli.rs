@@ -103,6 +103,12 @@ pub fn execute(cli: Cli) -> Result<()> {
     }
 }
 
+/// Prints to stdout, ignoring a closed pipe (`lapsim run ... | head` must not panic).
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
 /// Loads the car and the track of `inputs`.
 pub fn load(inputs: &LapInputs) -> Result<(Car, Track)> {
     let car = Car::from_file(&inputs.car)?;
@@ -156,8 +162,8 @@ pub struct TrackRecord {
 /// Fixed solver settings.
 #[derive(Debug, Serialize)]
 pub struct SolverRecord {
-    /// Speed step of the envelope table (m/s).
-    pub envelope_dv_mps: f64,
+    /// Step of the envelope table in squared speed (m²/s²).
+    pub envelope_du_m2ps2: f64,
     /// Flying-lap periodicity tolerance (m/s).
     pub periodic_tolerance_mps: f64,
     /// Integration scheme.
@@ -184,7 +190,7 @@ pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
     solver.solve(a.inputs.start.into())?;
     let tel = solver.telemetry()?;
     let title = format!("{} — {}", car.params().name, track.name());
-    print!("{}", report::lap_report(&title, &tel));
+    say(&report::lap_report(&title, &tel));
 
     let stem = format!("{}__{}", track.name(), car.short_name());
     let csv_path = a.out.join(format!("{stem}.csv"));
@@ -196,7 +202,7 @@ pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
         car: car.params(),
         track: track_record(&track),
         solver: SolverRecord {
-            envelope_dv_mps: Envelope::DV_MPS,
+            envelope_du_m2ps2: Envelope::DU_M2PS2,
             periodic_tolerance_mps: crate::solver::PERIODIC_TOLERANCE_MPS,
             scheme:
                 "QSS forward/backward passes, Heun in v², exact constant-acceleration segment times",
@@ -211,7 +217,7 @@ pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
         written.push(png);
     }
     for p in &written {
-        println!("  wrote {}", p.display());
+        say(&format!("  wrote {}\n", p.display()));
     }
     Ok(written)
 }
@@ -270,19 +276,19 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<f64> {
     }
     let k = 0.5 * (lo + hi);
     let p = scaled(k);
-    println!(
-        "{} on {}: {} with the car file; target {}",
+    say(&format!(
+        "{} on {}: {} with the car file; target {}\n",
         base.name,
         track.name(),
         format_lap_time(t_base),
         format_lap_time(target)
-    );
-    println!(
-        "grip scale {k:.4}: mu_longitudinal_ratio {:.4}, mu_lateral_ratio {:.4} (lap {})",
+    ));
+    say(&format!(
+        "grip scale {k:.4}: mu_longitudinal_ratio {:.4}, mu_lateral_ratio {:.4} (lap {})\n",
         p.tyres.mu_longitudinal_ratio,
         p.tyres.mu_lateral_ratio,
         format_lap_time(lap_time_with(&p, &src, &track, start)?)
-    );
-    println!("(a user's fit: the shipped car file is not tuned with it)");
+    ));
+    say("(a user's fit: the shipped car file is not tuned with it)\n");
     Ok(k)
 }

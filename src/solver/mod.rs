@@ -4,23 +4,29 @@
 //!    `v² |κ|` *and* the friction ellipse leaves the driven tyres enough to balance drag and rolling
 //!    resistance (steady cornering), capped by the top speed. Found by bisection on the tabulated envelope
 //!    (the condition is monotone in v: lateral demand grows with v² faster than downforce grip).
-//! 2. **Backward pass** (braking) from the slowest corner, around the loop: `v_i² = v_{i+1}² + 2 d ds`.
-//! 3. **Forward pass** (traction) capped by the backward profile: `v_{i+1}² = v_i² + 2 a ds`, with an
-//!    upshift costing [`Envelope::shift_time_s`] without drive.
+//! 2. **Forward pass** (traction) from the slowest corner, capped by the corner limits, with an upshift
+//!    costing [`Envelope::shift_time_s`] without drive.
+//! 3. **Backward pass** (braking) from the slowest corner, capped by the corner limits.
+//! 4. The speed is the smaller of the two at every point.
 //!
-//! Both passes integrate `d(v²)/ds = 2a` with Heun's method (explicit trapezoid, second order), so halving
-//! the step changes the lap by far less than the first-order scheme would. A segment's time is exact for
-//! constant acceleration: `dt = 2 ds / (v_i + v_{i+1})`.
+//! The slowest corner is a fixed point of both passes (its speed is its limit), so both start there, and
+//! they are independent: they run interleaved in one loop, two dependency chains for the processor to overlap.
+//! Taking the minimum of an uncapped-by-braking forward pass and the backward pass gives the same profile as a
+//! forward pass capped by the braking profile: after a braking zone both restart from the corner limit at
+//! the apex (an upshift interrupted by a corner limit is cancelled, as a driver lifting for the corner would).
 //!
-//! A flying lap is periodic: the passes start at the slowest corner, whose speed is known (its corner limit),
-//! and the forward pass repeats until the speed at that point agrees with itself one lap later. A standing
-//! lap starts from rest at the line and ends at the line at speed.
+//! Both passes integrate `du/ds = 2a` in `u = v²` with Heun's method (explicit trapezoid, second order), so
+//! halving the step changes the lap by far less than a first-order scheme would, and no square root sits in
+//! the loop-carried chain. A segment's time is exact for constant acceleration: `dt = 2 ds / (v_i + v_{i+1})`.
+//!
+//! A flying lap is periodic: the forward pass repeats until the speed at its start point agrees with itself
+//! one lap later. A standing lap starts from rest at the line and ends at the line at speed.
 //!
 //! The passes allocate nothing: every buffer is sized once per track in [`LapSolver::new`].
 //!
 //! References: e.g. W. F. Milliken & D. L. Milliken, *Race Car Vehicle Dynamics* (1995), ch. 2.3 (lap
-//! simulation); A. Heilmeier et al., "Application of Monte Carlo methods to consider probabilistic effects in
-//! a race simulation", Applied Sciences 10 (2020) (the forward/backward QSS scheme of TUM's laptime-simulation).
+//! simulation); M. Brayshaw, *The optimisation of car setup using a lap-time simulation* (PhD, Cranfield,
+//! 2004), ch. 3 (the QSS forward/backward scheme).
 
 mod telemetry;
 
@@ -38,6 +44,7 @@ pub const PERIODIC_TOLERANCE_MPS: f64 = 1e-6;
 /// most `shift_time × (drag + rolling resistance) / m` ≈ 0.1 s × 1 m/s² = 0.1 m/s, far inside 3 % of any
 /// shift speed; braking zones pass through the band in a few metres, and the drive force there is taken
 /// from the best gear (a slight overestimate within the band, on a decelerating car that does not use it).
+/// Only the forward pass's upshift timing depends on it.
 pub const SHIFT_HYSTERESIS: f64 = 0.03;
 /// Most forward laps tried before a flying lap is declared non-periodic.
 pub const MAX_FORWARD_LAPS: usize = 20;
@@ -72,12 +79,19 @@ pub struct LapSolver<'a> {
     env: &'a Envelope,
     kappa_abs: Vec<f64>,
     v_corner: Vec<f64>,
-    v_lim: Vec<f64>,
-    v_bwd: Vec<f64>,
+    u_lim: Vec<f64>,
+    u_fwd: Vec<f64>,
+    u_bwd: Vec<f64>,
     v: Vec<f64>,
-    gear: Vec<u8>,
     v_end: f64,
     last: Option<Lap>,
+}
+
+/// State of the forward pass carried from one segment to the next.
+#[derive(Debug, Clone, Copy)]
+struct DriveState {
+    gear: u8,
+    shift_left_s: f64,
 }
 
 impl<'a> LapSolver<'a> {
@@ -93,11 +107,11 @@ impl<'a> LapSolver<'a> {
             track,
             env,
             kappa_abs,
-            v_lim: v_corner.clone(),
+            u_lim: v_corner.iter().map(|v| v * v).collect(),
             v_corner,
-            v_bwd: vec![0.0; n],
+            u_fwd: vec![0.0; n],
+            u_bwd: vec![0.0; n],
             v: vec![0.0; n],
-            gear: vec![1; n],
             v_end: 0.0,
             last: None,
         }
@@ -119,26 +133,26 @@ impl<'a> LapSolver<'a> {
     pub fn speeds_mps(&self) -> &[f64] {
         &self.v
     }
-    /// Gear at each point of the last solved lap.
-    pub fn gears(&self) -> &[u8] {
-        &self.gear
-    }
     /// The last solved lap.
     pub fn last_lap(&self) -> Option<Lap> {
         self.last
     }
 
     /// Imposes extra speed limits (m/s) per point — a stop (0), a pit-lane limit — on top of the corner limits;
-    /// `None` removes them.
+    /// `None` removes them. Infinity means no cap.
     pub fn set_speed_caps(&mut self, caps_mps: Option<&[f64]>) -> Result<()> {
         match caps_mps {
-            None => self.v_lim.copy_from_slice(&self.v_corner),
+            None => {
+                for (u, v) in self.u_lim.iter_mut().zip(&self.v_corner) {
+                    *u = v * v;
+                }
+            }
             Some(c) => {
-                if c.len() != self.v_lim.len() {
+                if c.len() != self.u_lim.len() {
                     return Err(Error::Option {
                         option: "speed caps".into(),
                         value: format!("{} values", c.len()),
-                        message: format!("need one per track point ({})", self.v_lim.len()),
+                        message: format!("need one per track point ({})", self.u_lim.len()),
                     });
                 }
                 if let Some((i, v)) = c.iter().enumerate().find(|(_, v)| v.is_nan() || **v < 0.0) {
@@ -148,8 +162,9 @@ impl<'a> LapSolver<'a> {
                         message: format!("at point {i}: must be a speed ≥ 0 (infinity for none)"),
                     });
                 }
-                for ((l, &cv), &c) in self.v_lim.iter_mut().zip(&self.v_corner).zip(c) {
-                    *l = cv.min(c);
+                for ((u, &vc), &cap) in self.u_lim.iter_mut().zip(&self.v_corner).zip(c) {
+                    let v = vc.min(cap);
+                    *u = v * v;
                 }
             }
         }
@@ -160,130 +175,70 @@ impl<'a> LapSolver<'a> {
     /// Solves a lap.
     pub fn solve(&mut self, start: Start) -> Result<Lap> {
         let n = self.track.len();
-        let ds = self.track.step_m();
         // The slowest point is a fixed point of both passes: its speed is its limit.
         let i0 = self
-            .v_lim
+            .u_lim
             .iter()
             .enumerate()
             .min_by(|a, b| a.1.total_cmp(b.1))
             .map_or(0, |(i, _)| i);
-        self.backward(i0, ds);
-        let lap = match start {
-            Start::Flying => {
-                let mut v_start = self.v_bwd[i0];
-                let mut gear = self.env.gear_at(v_start);
-                let mut residual = f64::INFINITY;
-                let mut time = 0.0;
-                for _ in 0..MAX_FORWARD_LAPS {
-                    let (t, v_next, g_next) = self.forward(i0, v_start, gear, ds)?;
-                    time = t;
-                    residual = (v_next - v_start).abs();
-                    v_start = v_next;
-                    gear = g_next;
-                    if residual < PERIODIC_TOLERANCE_MPS {
-                        break;
-                    }
-                }
-                if residual >= PERIODIC_TOLERANCE_MPS {
-                    return Err(Error::Solver(format!(
-                        "the flying lap did not become periodic in {MAX_FORWARD_LAPS} laps (residual {residual:.3e} m/s)"
-                    )));
-                }
-                self.v_end = self.v[0];
-                Lap {
-                    start,
-                    lap_time_s: time,
-                    v_start_mps: self.v[0],
-                    v_end_mps: self.v[0],
-                    periodicity_residual_mps: residual,
-                }
-            }
-            Start::Standing => {
-                let (t, v_next, _) = self.forward(0, 0.0, 1, ds)?;
-                self.v_end = v_next;
-                Lap {
-                    start,
-                    lap_time_s: t,
-                    v_start_mps: 0.0,
-                    v_end_mps: v_next,
-                    periodicity_residual_mps: 0.0,
-                }
-            }
+        let u0 = self.u_lim[i0];
+        let (f0, state0, fu0) = match start {
+            Start::Flying => (
+                i0,
+                DriveState {
+                    gear: self.env.gear_at_u(u0),
+                    shift_left_s: 0.0,
+                },
+                u0,
+            ),
+            Start::Standing => (
+                0,
+                DriveState {
+                    gear: 1,
+                    shift_left_s: 0.0,
+                },
+                0.0,
+            ),
         };
-        if n == 0 || !lap.lap_time_s.is_finite() {
-            return Err(Error::Solver("the lap time is not finite".into()));
-        }
-        self.last = Some(lap);
-        Ok(lap)
-    }
-
-    /// Braking pass around the loop from `i0`, where the speed is its limit.
-    fn backward(&mut self, i0: usize, ds: f64) {
-        let n = self.v_lim.len();
-        let env = self.env;
-        let grad = self.track.gradient();
-        self.v_bwd[i0] = self.v_lim[i0];
-        let mut j = i0;
-        for _ in 1..n {
-            let i = if j == 0 { n - 1 } else { j - 1 };
-            let vj = self.v_bwd[j];
-            let sin = grad[i];
-            let d1 = env.at(vj).decel_mps2(vj * vj * self.kappa_abs[j], sin);
-            let vp = (vj * vj + 2.0 * d1 * ds).max(0.0).sqrt().min(self.v_lim[i]);
-            let d2 = env.at(vp).decel_mps2(vp * vp * self.kappa_abs[i], sin);
-            let vi = (vj * vj + (d1 + d2) * ds).max(0.0).sqrt();
-            self.v_bwd[i] = vi.min(self.v_lim[i]);
-            j = i;
-        }
-    }
-
-    /// Traction pass over one lap from `i0` at `v_start` in `gear`, capped by the braking profile.
-    /// Returns (time, speed arriving back at `i0`, gear there).
-    fn forward(&mut self, i0: usize, v_start: f64, gear: u8, ds: f64) -> Result<(f64, f64, u8)> {
-        let n = self.v_lim.len();
-        let env = self.env;
-        let grad = self.track.gradient();
-        let shift_time = env.shift_time_s();
-        let mut gear_cur = gear;
-        let mut shift_left = 0.0_f64;
-        let mut vi = v_start;
-        let mut time = 0.0;
-        let mut i = i0;
-        for _ in 0..n {
-            let j = if i + 1 == n { 0 } else { i + 1 };
-            self.v[i] = vi;
-            // Upshift as soon as the next gear pulls harder (or the limiter is reached), paying the shift
-            // time; downshift only once the speed is SHIFT_HYSTERESIS below the upshift point, so the speed
-            // lost during an upshift does not undo it.
-            let best = env.gear_at(vi);
-            if best > gear_cur {
-                if shift_time > 0.0 {
-                    shift_left = shift_time;
+        let (mut u_back, mut state) = self.passes(f0, fu0, state0, i0);
+        let mut residual = 0.0;
+        if start == Start::Flying {
+            // Periodicity: repeat the forward pass from where it arrived until it closes on itself.
+            let mut converged = false;
+            for _ in 0..MAX_FORWARD_LAPS {
+                let arrival = u_back.min(self.u_lim[i0]);
+                residual = (arrival.sqrt() - self.u_fwd[i0].sqrt()).abs();
+                if residual < PERIODIC_TOLERANCE_MPS {
+                    converged = true;
+                    break;
                 }
-                gear_cur = best;
-            } else if best < gear_cur {
-                gear_cur = env.gear_at(vi * (1.0 + SHIFT_HYSTERESIS)).min(gear_cur);
+                (u_back, state) = self.forward_only(i0, arrival, state);
             }
-            self.gear[i] = gear_cur;
-            // Share of this segment with the drive engaged (an upshift may end inside it).
-            let share = if shift_left > 0.0 {
-                let dt_est = ds / vi.max(0.5);
-                1.0 - (shift_left / dt_est).min(1.0)
+            if !converged {
+                return Err(Error::Solver(format!(
+                    "the flying lap did not become periodic in {MAX_FORWARD_LAPS} laps (residual {residual:.3e} m/s)"
+                )));
+            }
+        }
+        let _ = state;
+        // Final profile and lap time.
+        let ds = self.track.step_m();
+        for i in 0..n {
+            self.v[i] = self.u_fwd[i].min(self.u_bwd[i]).sqrt();
+        }
+        self.v_end = match start {
+            Start::Flying => self.v[0],
+            Start::Standing => u_back.min(self.u_bwd[0]).sqrt(),
+        };
+        let mut time = 0.0;
+        for i in 0..n {
+            let vj = if i + 1 == n {
+                self.v_end
             } else {
-                1.0
+                self.v[i + 1]
             };
-            let sin = grad[i];
-            let cap = self.v_bwd[j];
-            let a1 = env
-                .at(vi)
-                .accel_mps2(vi * vi * self.kappa_abs[i], sin, share);
-            let vp = (vi * vi + 2.0 * a1 * ds).max(0.0).sqrt().min(cap);
-            let a2 = env
-                .at(vp)
-                .accel_mps2(vp * vp * self.kappa_abs[j], sin, share);
-            let vj = (vi * vi + (a1 + a2) * ds).max(0.0).sqrt().min(cap);
-            let vsum = vi + vj;
+            let vsum = self.v[i] + vj;
             if vsum <= 0.0 {
                 return Err(Error::Solver(format!(
                     "the car stops at s = {:.1} m and cannot go on (a slope steeper than it can climb, or a \
@@ -291,13 +246,116 @@ impl<'a> LapSolver<'a> {
                     self.track.s_m()[i]
                 )));
             }
-            let dt = 2.0 * ds / vsum;
-            time += dt;
-            shift_left = (shift_left - dt).max(0.0);
-            vi = vj;
-            i = j;
+            time += 2.0 * ds / vsum;
         }
-        Ok((time, vi, gear_cur))
+        if !time.is_finite() {
+            return Err(Error::Solver("the lap time is not finite".into()));
+        }
+        let lap = Lap {
+            start,
+            lap_time_s: time,
+            v_start_mps: self.v[0],
+            v_end_mps: self.v_end,
+            periodicity_residual_mps: residual,
+        };
+        self.last = Some(lap);
+        Ok(lap)
+    }
+
+    /// One forward step from point `i` at `ui` to point `j`; returns `u_j` and updates the drive state.
+    #[inline(always)]
+    fn forward_step(&self, i: usize, j: usize, ui: f64, st: &mut DriveState, ds: f64) -> f64 {
+        let env = self.env;
+        let shift_time = env.shift_time_s();
+        let node_i = env.at_u(ui);
+        // Upshift as soon as the next gear pulls harder (or the limiter is reached), paying the shift time;
+        // downshift only once the speed is SHIFT_HYSTERESIS below the upshift point, so the speed lost during
+        // an upshift does not undo it.
+        let best = node_i.gear as u8;
+        if best > st.gear {
+            st.shift_left_s = shift_time;
+            st.gear = best;
+        } else if best < st.gear {
+            st.gear = env
+                .gear_at_u(ui * ((1.0 + SHIFT_HYSTERESIS) * (1.0 + SHIFT_HYSTERESIS)))
+                .min(st.gear);
+        }
+        let vi = ui.sqrt();
+        // Share of this segment with the drive engaged (an upshift may end inside it).
+        let share = if st.shift_left_s > 0.0 {
+            1.0 - (st.shift_left_s * vi.max(0.5) / ds).min(1.0)
+        } else {
+            1.0
+        };
+        let sin = self.track.gradient()[i];
+        let cap = self.u_lim[j];
+        let a1 = node_i.accel_mps2(ui * self.kappa_abs[i], sin, share);
+        let up = (ui + 2.0 * a1 * ds).clamp(0.0, cap);
+        let a2 = env.at_u(up).accel_mps2(up * self.kappa_abs[j], sin, share);
+        let uj_free = (ui + (a1 + a2) * ds).max(0.0);
+        let uj = uj_free.min(cap);
+        if st.shift_left_s > 0.0 {
+            if uj_free > cap {
+                // Held at a corner limit: the driver is not mid-upshift there.
+                st.shift_left_s = 0.0;
+            } else {
+                st.shift_left_s =
+                    (st.shift_left_s - 2.0 * ds / (vi + uj.sqrt()).max(1e-9)).max(0.0);
+            }
+        }
+        uj
+    }
+
+    /// One backward step from point `j` at `uj` to point `i`; returns `u_i`.
+    #[inline(always)]
+    fn backward_step(&self, i: usize, j: usize, uj: f64, ds: f64) -> f64 {
+        let env = self.env;
+        let sin = self.track.gradient()[i];
+        let cap = self.u_lim[i];
+        let d1 = env.at_u(uj).decel_mps2(uj * self.kappa_abs[j], sin);
+        let up = (uj + 2.0 * d1 * ds).clamp(0.0, cap);
+        let d2 = env.at_u(up).decel_mps2(up * self.kappa_abs[i], sin);
+        (uj + (d1 + d2) * ds).clamp(0.0, cap)
+    }
+
+    /// Both passes, interleaved: forward from `f0` at `fu0`, backward from `i0` at its limit. Returns the
+    /// forward pass's arrival back at `f0` and its drive state there.
+    fn passes(&mut self, f0: usize, fu0: f64, mut st: DriveState, i0: usize) -> (f64, DriveState) {
+        let n = self.u_lim.len();
+        let ds = self.track.step_m();
+        let mut fi = f0;
+        let mut fu = fu0;
+        let mut bj = i0;
+        let mut bu = self.u_lim[i0];
+        self.u_bwd[i0] = bu;
+        for _ in 0..n {
+            self.u_fwd[fi] = fu;
+            let fj = if fi + 1 == n { 0 } else { fi + 1 };
+            let bi = if bj == 0 { n - 1 } else { bj - 1 };
+            fu = self.forward_step(fi, fj, fu, &mut st, ds);
+            bu = self.backward_step(bi, bj, bu, ds);
+            if bi != i0 {
+                self.u_bwd[bi] = bu;
+            }
+            fi = fj;
+            bj = bi;
+        }
+        (fu, st)
+    }
+
+    /// The forward pass alone, for further periodic iterations.
+    fn forward_only(&mut self, f0: usize, fu0: f64, mut st: DriveState) -> (f64, DriveState) {
+        let n = self.u_lim.len();
+        let ds = self.track.step_m();
+        let mut fi = f0;
+        let mut fu = fu0;
+        for _ in 0..n {
+            self.u_fwd[fi] = fu;
+            let fj = if fi + 1 == n { 0 } else { fi + 1 };
+            fu = self.forward_step(fi, fj, fu, &mut st, ds);
+            fi = fj;
+        }
+        (fu, st)
     }
 
     /// Per-point telemetry of the last solved lap.

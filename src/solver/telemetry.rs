@@ -72,6 +72,22 @@ impl Telemetry {
         let mut brake = Vec::with_capacity(n);
         let mut rpm = Vec::with_capacity(n);
         let mut ay = Vec::with_capacity(n);
+        // Gears along the final profile, by the forward pass's rule (up when the next gear pulls harder, down
+        // below the hysteresis band).
+        let mut gears = Vec::with_capacity(n);
+        let mut g = match lap.start {
+            super::Start::Flying => env.gear_at(v[0]),
+            super::Start::Standing => 1,
+        };
+        for &vi in &v {
+            let best = env.gear_at(vi);
+            if best > g {
+                g = best;
+            } else if best < g {
+                g = env.gear_at(vi * (1.0 + super::SHIFT_HYSTERESIS)).min(g);
+            }
+            gears.push(g);
+        }
         let mut t = 0.0;
         #[allow(clippy::needless_range_loop)] // several channels share the index
         for i in 0..n {
@@ -102,7 +118,7 @@ impl Telemetry {
                     1.0
                 });
             }
-            rpm.push(env.engine_rpm(vi, solver.gear[i]));
+            rpm.push(env.engine_rpm(vi, gears[i]));
         }
         let sector_times_s = track
             .sectors()
@@ -142,7 +158,7 @@ impl Telemetry {
             v_mps: v,
             ax_mps2: ax,
             ay_mps2: ay,
-            gear: solver.gear.clone(),
+            gear: gears,
             engine_rpm: rpm,
             throttle,
             brake,
