@@ -22,6 +22,13 @@ fn bench_solver(c: &mut Criterion) {
     c.bench_function("flying_lap_oschersleben_1m", |b| {
         b.iter(|| solver.solve(std::hint::black_box(Start::Flying)).unwrap())
     });
+    c.bench_function("flying_lap_oschersleben_1m_sequential_reference", |b| {
+        b.iter(|| {
+            solver
+                .solve_reference(std::hint::black_box(Start::Flying))
+                .unwrap()
+        })
+    });
     c.bench_function("standing_lap_oschersleben_1m", |b| {
         b.iter(|| solver.solve(std::hint::black_box(Start::Standing)).unwrap())
     });

@@ -28,7 +28,10 @@
 //! simulation); M. Brayshaw, *The optimisation of car setup using a lap-time simulation* (PhD, Cranfield,
 //! 2004), ch. 3 (the QSS forward/backward scheme).
 
+mod passes;
 mod telemetry;
+
+use passes::{Backward, DriveState, Forward, Pass, PassData};
 
 pub use telemetry::{LapSummary, Telemetry};
 
@@ -36,7 +39,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::track::Track;
-use crate::vehicle::Envelope;
+use crate::vehicle::{Envelope, G_MPS2};
 
 /// Tolerance of the flying lap's periodicity: speed at the start point one lap later (m/s).
 pub const PERIODIC_TOLERANCE_MPS: f64 = 1e-6;
@@ -78,6 +81,7 @@ pub struct LapSolver<'a> {
     track: &'a Track,
     env: &'a Envelope,
     kappa_abs: Vec<f64>,
+    g_sin: Vec<f64>,
     v_corner: Vec<f64>,
     u_lim: Vec<f64>,
     u_fwd: Vec<f64>,
@@ -85,13 +89,6 @@ pub struct LapSolver<'a> {
     v: Vec<f64>,
     v_end: f64,
     last: Option<Lap>,
-}
-
-/// State of the forward pass carried from one segment to the next.
-#[derive(Debug, Clone, Copy)]
-struct DriveState {
-    gear: u8,
-    shift_left_s: f64,
 }
 
 impl<'a> LapSolver<'a> {
@@ -106,6 +103,7 @@ impl<'a> LapSolver<'a> {
         Self {
             track,
             env,
+            g_sin: track.gradient().iter().map(|s| G_MPS2 * s).collect(),
             kappa_abs,
             u_lim: v_corner.iter().map(|v| v * v).collect(),
             v_corner,
@@ -174,6 +172,16 @@ impl<'a> LapSolver<'a> {
 
     /// Solves a lap.
     pub fn solve(&mut self, start: Start) -> Result<Lap> {
+        self.solve_with(start, false)
+    }
+
+    /// Solves a lap with each pass as one sequential chain: the straightforward reference that
+    /// [`LapSolver::solve`] reproduces bit for bit (tests and benchmarks compare the two).
+    pub fn solve_reference(&mut self, start: Start) -> Result<Lap> {
+        self.solve_with(start, true)
+    }
+
+    fn solve_with(&mut self, start: Start, sequential: bool) -> Result<Lap> {
         let n = self.track.len();
         // The slowest point is a fixed point of both passes: its speed is its limit.
         let i0 = self
@@ -182,38 +190,47 @@ impl<'a> LapSolver<'a> {
             .enumerate()
             .min_by(|a, b| a.1.total_cmp(b.1))
             .map_or(0, |(i, _)| i);
-        let u0 = self.u_lim[i0];
-        let (f0, state0, fu0) = match start {
-            Start::Flying => (
-                i0,
-                DriveState {
-                    gear: self.env.gear_at_u(u0),
-                    shift_left_s: 0.0,
-                },
-                u0,
-            ),
-            Start::Standing => (
-                0,
-                DriveState {
-                    gear: 1,
-                    shift_left_s: 0.0,
-                },
-                0.0,
-            ),
+        let data = PassData {
+            env: self.env,
+            kappa_abs: &self.kappa_abs,
+            g_sin: &self.g_sin,
+            u_lim: &self.u_lim,
+            ds: self.track.step_m(),
         };
-        let (mut u_back, mut state) = self.passes(f0, fu0, state0, i0);
+        let run_fwd = |out: &mut [f64], pass: &Forward, u0: f64, st0: DriveState| {
+            if sequential {
+                passes::run_sequential(pass, &data, out, u0, st0)
+            } else {
+                passes::run_chunked(pass, &data, out, u0, st0)
+            }
+        };
+        let bwd = Backward { start: i0, n };
+        let u_i0 = self.u_lim[i0];
+        if sequential {
+            passes::run_sequential(&bwd, &data, &mut self.u_bwd, u_i0, true);
+        } else {
+            passes::run_chunked(&bwd, &data, &mut self.u_bwd, u_i0, true);
+        }
+        let (fwd, u0, st0) = match start {
+            Start::Flying => (
+                Forward { start: i0, n },
+                u_i0,
+                Forward { start: i0, n }.pinned(),
+            ),
+            Start::Standing => (Forward { start: 0, n }, 0.0, DriveState::in_gear(1)),
+        };
+        let (mut arrival, mut state) = run_fwd(&mut self.u_fwd, &fwd, u0, st0);
         let mut residual = 0.0;
         if start == Start::Flying {
             // Periodicity: repeat the forward pass from where it arrived until it closes on itself.
             let mut converged = false;
             for _ in 0..MAX_FORWARD_LAPS {
-                let arrival = u_back.min(self.u_lim[i0]);
                 residual = (arrival.sqrt() - self.u_fwd[i0].sqrt()).abs();
                 if residual < PERIODIC_TOLERANCE_MPS {
                     converged = true;
                     break;
                 }
-                (u_back, state) = self.forward_only(i0, arrival, state);
+                (arrival, state) = run_fwd(&mut self.u_fwd, &fwd, arrival, state);
             }
             if !converged {
                 return Err(Error::Solver(format!(
@@ -221,15 +238,14 @@ impl<'a> LapSolver<'a> {
                 )));
             }
         }
-        let _ = state;
         // Final profile and lap time.
         let ds = self.track.step_m();
-        for i in 0..n {
-            self.v[i] = self.u_fwd[i].min(self.u_bwd[i]).sqrt();
+        for ((v, &uf), &ub) in self.v.iter_mut().zip(&self.u_fwd).zip(&self.u_bwd) {
+            *v = uf.min(ub).sqrt();
         }
         self.v_end = match start {
             Start::Flying => self.v[0],
-            Start::Standing => u_back.min(self.u_bwd[0]).sqrt(),
+            Start::Standing => arrival.min(self.u_bwd[0]).sqrt(),
         };
         let mut time = 0.0;
         for i in 0..n {
@@ -260,102 +276,6 @@ impl<'a> LapSolver<'a> {
         };
         self.last = Some(lap);
         Ok(lap)
-    }
-
-    /// One forward step from point `i` at `ui` to point `j`; returns `u_j` and updates the drive state.
-    #[inline(always)]
-    fn forward_step(&self, i: usize, j: usize, ui: f64, st: &mut DriveState, ds: f64) -> f64 {
-        let env = self.env;
-        let shift_time = env.shift_time_s();
-        let node_i = env.at_u(ui);
-        // Upshift as soon as the next gear pulls harder (or the limiter is reached), paying the shift time;
-        // downshift only once the speed is SHIFT_HYSTERESIS below the upshift point, so the speed lost during
-        // an upshift does not undo it.
-        let best = node_i.gear as u8;
-        if best > st.gear {
-            st.shift_left_s = shift_time;
-            st.gear = best;
-        } else if best < st.gear {
-            st.gear = env
-                .gear_at_u(ui * ((1.0 + SHIFT_HYSTERESIS) * (1.0 + SHIFT_HYSTERESIS)))
-                .min(st.gear);
-        }
-        let vi = ui.sqrt();
-        // Share of this segment with the drive engaged (an upshift may end inside it).
-        let share = if st.shift_left_s > 0.0 {
-            1.0 - (st.shift_left_s * vi.max(0.5) / ds).min(1.0)
-        } else {
-            1.0
-        };
-        let sin = self.track.gradient()[i];
-        let cap = self.u_lim[j];
-        let a1 = node_i.accel_mps2(ui * self.kappa_abs[i], sin, share);
-        let up = (ui + 2.0 * a1 * ds).clamp(0.0, cap);
-        let a2 = env.at_u(up).accel_mps2(up * self.kappa_abs[j], sin, share);
-        let uj_free = (ui + (a1 + a2) * ds).max(0.0);
-        let uj = uj_free.min(cap);
-        if st.shift_left_s > 0.0 {
-            if uj_free > cap {
-                // Held at a corner limit: the driver is not mid-upshift there.
-                st.shift_left_s = 0.0;
-            } else {
-                st.shift_left_s =
-                    (st.shift_left_s - 2.0 * ds / (vi + uj.sqrt()).max(1e-9)).max(0.0);
-            }
-        }
-        uj
-    }
-
-    /// One backward step from point `j` at `uj` to point `i`; returns `u_i`.
-    #[inline(always)]
-    fn backward_step(&self, i: usize, j: usize, uj: f64, ds: f64) -> f64 {
-        let env = self.env;
-        let sin = self.track.gradient()[i];
-        let cap = self.u_lim[i];
-        let d1 = env.at_u(uj).decel_mps2(uj * self.kappa_abs[j], sin);
-        let up = (uj + 2.0 * d1 * ds).clamp(0.0, cap);
-        let d2 = env.at_u(up).decel_mps2(up * self.kappa_abs[i], sin);
-        (uj + (d1 + d2) * ds).clamp(0.0, cap)
-    }
-
-    /// Both passes, interleaved: forward from `f0` at `fu0`, backward from `i0` at its limit. Returns the
-    /// forward pass's arrival back at `f0` and its drive state there.
-    fn passes(&mut self, f0: usize, fu0: f64, mut st: DriveState, i0: usize) -> (f64, DriveState) {
-        let n = self.u_lim.len();
-        let ds = self.track.step_m();
-        let mut fi = f0;
-        let mut fu = fu0;
-        let mut bj = i0;
-        let mut bu = self.u_lim[i0];
-        self.u_bwd[i0] = bu;
-        for _ in 0..n {
-            self.u_fwd[fi] = fu;
-            let fj = if fi + 1 == n { 0 } else { fi + 1 };
-            let bi = if bj == 0 { n - 1 } else { bj - 1 };
-            fu = self.forward_step(fi, fj, fu, &mut st, ds);
-            bu = self.backward_step(bi, bj, bu, ds);
-            if bi != i0 {
-                self.u_bwd[bi] = bu;
-            }
-            fi = fj;
-            bj = bi;
-        }
-        (fu, st)
-    }
-
-    /// The forward pass alone, for further periodic iterations.
-    fn forward_only(&mut self, f0: usize, fu0: f64, mut st: DriveState) -> (f64, DriveState) {
-        let n = self.u_lim.len();
-        let ds = self.track.step_m();
-        let mut fi = f0;
-        let mut fu = fu0;
-        for _ in 0..n {
-            self.u_fwd[fi] = fu;
-            let fj = if fi + 1 == n { 0 } else { fi + 1 };
-            fu = self.forward_step(fi, fj, fu, &mut st, ds);
-            fi = fj;
-        }
-        (fu, st)
     }
 
     /// Per-point telemetry of the last solved lap.

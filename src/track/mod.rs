@@ -1,8 +1,8 @@
 //! Track geometry: a closed centreline resampled to a uniform arc-length step, smoothed, with heading,
 //! curvature, widths and gradient at every point.
 //!
-//! Pipeline: [`Centerline`] (validated survey points) → linear resampling of the closed polyline at the
-//! step `h` → periodic Whittaker smoothing of x(s), y(s) and z(s) with a cutoff wavelength in metres
+//! Pipeline: [`Centerline`] (validated survey points) → periodic cubic spline through them in the chord
+//! length, sampled at the step `h` ([`spline`]) → periodic Whittaker smoothing of x(s), y(s) and z(s) with a cutoff wavelength in metres
 //! ([`smooth`]) → curvature `κ = (x'y'' − y'x'') / (x'² + y'²)^{3/2}` by central differences →
 //! second resampling to a uniform step on the smoothed loop.
 //!
@@ -18,6 +18,7 @@
 pub mod centerline;
 pub mod reader;
 pub mod smooth;
+pub mod spline;
 
 pub use centerline::Centerline;
 
@@ -135,11 +136,18 @@ impl Track {
             c
         };
         let grid: Vec<f64> = (0..n).map(|k| k as f64 * h).collect();
-        let x0 = resample(&s_raw, &closed(centerline.x_m()), &grid);
-        let y0 = resample(&s_raw, &closed(centerline.y_m()), &grid);
-        let z0 = centerline
-            .z_m()
-            .map(|z| resample(&s_raw, &closed(z), &grid));
+        // Positions and elevation through a periodic cubic spline in the chord length (no vertex kinks to
+        // alias against the grid); widths linearly.
+        let mut cols: Vec<&[f64]> = vec![centerline.x_m(), centerline.y_m()];
+        if let Some(z) = centerline.z_m() {
+            cols.push(z);
+        }
+        let mut sampled = spline::PeriodicSpline::new(&s_raw[..m], poly_len, &cols)?
+            .sample(&grid)
+            .into_iter();
+        let x0 = sampled.next().unwrap_or_default();
+        let y0 = sampled.next().unwrap_or_default();
+        let z0 = sampled.next();
         let wr = resample(&s_raw, &closed(centerline.w_right_m()), &grid);
         let wlft = resample(&s_raw, &closed(centerline.w_left_m()), &grid);
 

@@ -41,12 +41,9 @@ impl EnvelopeNode {
     /// beyond the lateral limit.
     #[inline]
     pub fn ellipse_share(&self, ay_mps2: f64) -> f64 {
-        let u = ay_mps2.abs() * self.inv_ay_max_s2pm;
-        if u >= 1.0 {
-            0.0
-        } else {
-            (1.0 - u * u).sqrt()
-        }
+        // Branch-free: in a corner the ratio hovers around 1 and a branch would be mispredicted.
+        let u = ay_mps2 * self.inv_ay_max_s2pm;
+        (1.0 - u * u).max(0.0).sqrt()
     }
 
     /// Largest forward acceleration (m/s²) with lateral demand `ay_mps2` on a slope `sin_theta` (uphill
@@ -83,10 +80,32 @@ impl EnvelopeNode {
     }
 }
 
+/// Hot-loop table entry for the traction pass: value at the node and difference to the next node, for
+/// `inv_ay_max`, `ax_traction`, `drive`, `rot_ratio`, `resist` (one load pair and one multiply-add each).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct ForwardEntry {
+    val: [f64; 5],
+    dif: [f64; 5],
+}
+
+/// Hot-loop table entry for the braking pass: `inv_ay_max`, `ax_brake`, `resist`.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct BackwardEntry {
+    val: [f64; 3],
+    dif: [f64; 3],
+}
+
 /// The tabulated envelope of one car.
 #[derive(Debug, Clone, Serialize)]
 pub struct Envelope {
     nodes: Vec<EnvelopeNode>,
+    #[serde(skip)]
+    fwd: Vec<ForwardEntry>,
+    #[serde(skip)]
+    bwd: Vec<BackwardEntry>,
+    #[serde(skip)]
+    gears: Vec<u8>,
+    x_max: f64,
     u_table_max_m2ps2: f64,
     top_speed_mps: f64,
     mass_kg: f64,
@@ -98,7 +117,7 @@ pub struct Envelope {
 
 impl Envelope {
     /// Step of the table in squared speed (m²/s²).
-    pub const DU_M2PS2: f64 = 2.0;
+    pub const DU_M2PS2: f64 = 4.0;
 
     /// Tabulates a car's envelope from rest to its rev-limited top speed (plus two steps beyond, where the top
     /// gear's drive is extrapolated).
@@ -110,7 +129,41 @@ impl Envelope {
             .collect();
         let u_table_max_m2ps2 = (n - 1) as f64 * Self::DU_M2PS2;
         let p = car.params();
+        let f = |e: &EnvelopeNode| {
+            [
+                e.inv_ay_max_s2pm,
+                e.ax_traction_mps2,
+                e.drive_mps2,
+                e.rot_ratio,
+                e.resist_mps2,
+            ]
+        };
+        let b = |e: &EnvelopeNode| [e.inv_ay_max_s2pm, e.ax_brake_mps2, e.resist_mps2];
+        let next = |k: usize| &nodes[(k + 1).min(n - 1)];
+        let fwd = (0..n)
+            .map(|k| {
+                let (v, w) = (f(&nodes[k]), f(next(k)));
+                ForwardEntry {
+                    val: v,
+                    dif: std::array::from_fn(|q| w[q] - v[q]),
+                }
+            })
+            .collect();
+        let bwd = (0..n)
+            .map(|k| {
+                let (v, w) = (b(&nodes[k]), b(next(k)));
+                BackwardEntry {
+                    val: v,
+                    dif: std::array::from_fn(|q| w[q] - v[q]),
+                }
+            })
+            .collect();
+        let gears = nodes.iter().map(|e| e.gear as u8).collect();
         let mut env = Self {
+            fwd,
+            bwd,
+            gears,
+            x_max: (n - 1) as f64 - 1e-9,
             nodes,
             u_table_max_m2ps2,
             top_speed_mps: 0.0,
@@ -133,6 +186,80 @@ impl Envelope {
             (u_m2ps2.max(0.0) * (1.0 / Self::DU_M2PS2)).min((self.nodes.len() - 1) as f64 - 1e-9);
         let k = x as usize;
         self.nodes[k].lerp(&self.nodes[k + 1], x - k as f64)
+    }
+
+    #[inline(always)]
+    fn locate(&self, u_m2ps2: f64) -> (usize, f64) {
+        let x = (u_m2ps2 * (1.0 / Self::DU_M2PS2)).max(0.0).min(self.x_max);
+        let k = x as usize;
+        (k, x - k as f64)
+    }
+
+    /// Largest forward acceleration (m/s²) at squared speed `u` on a point of curvature `kappa_abs` (1/m) with
+    /// `g_sin = g sin θ` (m/s²) and drive engaged for `share` of the segment: the hot-loop form of
+    /// [`EnvelopeNode::accel_mps2`], with the same arithmetic.
+    #[inline(always)]
+    pub fn forward_accel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64, share: f64) -> f64 {
+        self.forward_accel_lanes([u_m2ps2], [kappa_abs], [g_sin], [share])[0]
+    }
+
+    /// [`Self::forward_accel_mps2`] for `L` independent lanes at once, phase by phase, so the processor
+    /// overlaps the lanes' latencies. Each lane's arithmetic is exactly the scalar one.
+    #[inline(always)]
+    pub fn forward_accel_lanes<const L: usize>(
+        &self,
+        u: [f64; L],
+        kappa_abs: [f64; L],
+        g_sin: [f64; L],
+        share: [f64; L],
+    ) -> [f64; L] {
+        let loc: [(usize, f64); L] = std::array::from_fn(|l| self.locate(u[l]));
+        let e: [&ForwardEntry; L] = std::array::from_fn(|l| &self.fwd[loc[l].0]);
+        let field = |q: usize| -> [f64; L] {
+            std::array::from_fn(|l| e[l].val[q] + loc[l].1 * e[l].dif[q])
+        };
+        let (inv, trac, drive, rot, resist) = (field(0), field(1), field(2), field(3), field(4));
+        std::array::from_fn(|l| {
+            let r = u[l] * kappa_abs[l] * inv[l];
+            let ellipse = (1.0 - r * r).max(0.0).sqrt();
+            let load = resist[l] + g_sin[l];
+            let engine = share[l] * drive[l] - load * rot[l];
+            let tyre = trac[l] * ellipse - load;
+            engine.min(tyre)
+        })
+    }
+
+    /// Largest deceleration (m/s², positive) at squared speed `u`: the hot-loop form of
+    /// [`EnvelopeNode::decel_mps2`].
+    #[inline(always)]
+    pub fn braking_decel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64) -> f64 {
+        self.braking_decel_lanes([u_m2ps2], [kappa_abs], [g_sin])[0]
+    }
+
+    /// [`Self::braking_decel_mps2`] for `L` lanes at once.
+    #[inline(always)]
+    pub fn braking_decel_lanes<const L: usize>(
+        &self,
+        u: [f64; L],
+        kappa_abs: [f64; L],
+        g_sin: [f64; L],
+    ) -> [f64; L] {
+        let loc: [(usize, f64); L] = std::array::from_fn(|l| self.locate(u[l]));
+        let e: [&BackwardEntry; L] = std::array::from_fn(|l| &self.bwd[loc[l].0]);
+        let field = |q: usize| -> [f64; L] {
+            std::array::from_fn(|l| e[l].val[q] + loc[l].1 * e[l].dif[q])
+        };
+        let (inv, brake, resist) = (field(0), field(1), field(2));
+        std::array::from_fn(|l| {
+            let r = u[l] * kappa_abs[l] * inv[l];
+            brake[l] * (1.0 - r * r).max(0.0).sqrt() + resist[l] + g_sin[l]
+        })
+    }
+
+    /// Best gear at squared speed `u` (that of the table node at or below it).
+    #[inline(always)]
+    pub fn gear_u(&self, u_m2ps2: f64) -> u8 {
+        self.gears[self.locate(u_m2ps2).0]
     }
 
     /// The node at speed `v`.
