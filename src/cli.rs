@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::report::{self, format_lap_time};
 use crate::solver::{LapSolver, LapSummary, Start};
+use crate::track::line::{path_track, LineOptions, LinePath, RacingLine};
 use crate::track::{Centerline, Track, TrackOptions};
 use crate::vehicle::{Car, CarParams, Envelope, MAX_MU};
 
@@ -30,6 +31,31 @@ pub enum Command {
     Run(RunArgs),
     /// Fit one grip scale (multiplying both friction coefficients) so the lap matches a reference time.
     Calibrate(CalibrateArgs),
+    /// Compute the minimum-curvature racing line and write it as CSV.
+    Line(LineArgs),
+}
+
+/// `lapsim line`.
+#[derive(Debug, Clone, Args)]
+pub struct LineArgs {
+    /// Car file (TOML): its width bounds the line.
+    #[arg(long, value_name = "FILE")]
+    pub car: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// Optimisation grid (m).
+    #[arg(long, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
+    pub grid_m: f64,
+    /// Gap kept between the car's side and the track edge (m).
+    #[arg(long, default_value_t = LineOptions::default().margin_m, value_name = "M")]
+    pub margin_m: f64,
+    /// Cutoff wavelength of the centreline smoother (m).
+    #[arg(long, default_value_t = 20.0, value_name = "M")]
+    pub smoothing_m: f64,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// The lap start.
@@ -68,6 +94,42 @@ pub struct LapInputs {
     /// Flying (periodic) lap or standing start.
     #[arg(long, value_enum, default_value_t = StartArg::Flying)]
     pub start: StartArg,
+    /// The path driven: the minimum-curvature line (default) or the centreline.
+    #[arg(long, value_enum, default_value_t = LineArg::Optimal)]
+    pub line: LineArg,
+    /// Drive a line from a file instead (CSV `x_m, y_m`, the racetrack-database racing-line format).
+    #[arg(long, value_name = "FILE")]
+    pub line_file: Option<PathBuf>,
+    /// Optimisation grid of the racing line (m).
+    #[arg(long, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
+    pub line_grid_m: f64,
+    /// Gap kept between the car's side and the track edge on the racing line (m).
+    #[arg(long, default_value_t = LineOptions::default().margin_m, value_name = "M")]
+    pub margin_m: f64,
+}
+
+/// The path choice on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+pub enum LineArg {
+    /// Minimum-curvature racing line inside the track limits.
+    Optimal,
+    /// The surveyed centreline.
+    Centreline,
+}
+
+impl LapInputs {
+    /// The path these inputs ask for.
+    pub fn path(&self) -> LinePath {
+        match (&self.line_file, self.line) {
+            (Some(f), _) => LinePath::File(f.clone()),
+            (None, LineArg::Centreline) => LinePath::Centreline,
+            (None, LineArg::Optimal) => LinePath::Optimal(LineOptions {
+                grid_step_m: self.line_grid_m,
+                margin_m: self.margin_m,
+                ..LineOptions::default()
+            }),
+        }
+    }
 }
 
 /// `lapsim run`.
@@ -100,6 +162,7 @@ pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(a) => run(&a).map(|_| ()),
         Command::Calibrate(a) => calibrate(&a).map(|_| ()),
+        Command::Line(a) => line(&a).map(|_| ()),
     }
 }
 
@@ -113,8 +176,10 @@ fn say(text: &str) {
 pub fn load(inputs: &LapInputs) -> Result<(Car, Track)> {
     let car = Car::from_file(&inputs.car)?;
     let centerline = Centerline::from_file(&inputs.track)?;
-    let track = Track::new(
+    let (track, _) = path_track(
         &centerline,
+        &inputs.path(),
+        car.params().chassis.width_m,
         TrackOptions {
             step_m: inputs.step_m,
             smoothing_wavelength_m: inputs.smoothing_m,
@@ -291,4 +356,66 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<f64> {
     ));
     say("(a user's fit: the shipped car file is not tuned with it)\n");
     Ok(k)
+}
+
+/// `lapsim line`: computes the line, prints its length and Σκ² against the centreline's, writes
+/// `<track>__<car>_line.csv`; returns the path written.
+pub fn line(a: &LineArgs) -> Result<PathBuf> {
+    let car = Car::from_file(&a.car)?;
+    let centerline = Centerline::from_file(&a.track)?;
+    let opt = LineOptions {
+        grid_step_m: a.grid_m,
+        margin_m: a.margin_m,
+        ..LineOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let (track, line) = path_track(
+        &centerline,
+        &LinePath::Optimal(opt),
+        car.params().chassis.width_m,
+        TrackOptions {
+            step_m: 1.0,
+            smoothing_wavelength_m: a.smoothing_m,
+        },
+    )?;
+    let elapsed = started.elapsed();
+    let line: RacingLine = line.ok_or_else(|| Error::Solver("no line computed".into()))?;
+    let centre = Track::new(
+        &centerline,
+        TrackOptions {
+            step_m: 1.0,
+            smoothing_wavelength_m: a.smoothing_m,
+        },
+    )?;
+    let integral = |t: &Track| t.curvature_1pm().iter().map(|k| k * k).sum::<f64>() * t.step_m();
+    say(&format!(
+        "minimum-curvature line of {} for {} ({:.3} m wide, {:.2} m margin), {} iterations in {:.0} ms\n",
+        track_name(&a.track),
+        car.params().name,
+        car.params().chassis.width_m,
+        opt.margin_m,
+        line.iterations,
+        elapsed.as_secs_f64() * 1e3
+    ));
+    say(&format!(
+        "  length      {:.1} m (centreline {:.1} m)\n  ∫κ² ds      {:.4} 1/m (centreline {:.4} 1/m)\n",
+        track.length_m(),
+        centre.length_m(),
+        integral(&track),
+        integral(&centre)
+    ));
+    let path = a.out.join(format!(
+        "{}__{}_line.csv",
+        track_name(&a.track),
+        car.short_name()
+    ));
+    line.write_csv(&path)?;
+    say(&format!("  wrote {}\n", path.display()));
+    Ok(path)
+}
+
+/// The file stem of a track path.
+fn track_name(p: &std::path::Path) -> String {
+    p.file_stem()
+        .map_or_else(|| "track".into(), |s| s.to_string_lossy().into_owned())
 }

@@ -18,6 +18,13 @@ pub const DUPLICATE_DISTANCE_M: f64 = 1e-3;
 /// The gap from the last to the first point may be at most this many median spacings; more means the file was
 /// truncated (an open track).
 pub const MAX_CLOSING_GAP_FACTOR: f64 = 3.0;
+/// A segment longer than this many median spacings is a jump (a survey outlier or a typo), not a track.
+pub const MAX_SEGMENT_FACTOR: f64 = 20.0;
+/// Largest coordinate magnitude accepted (m): a circuit in a local frame lies within a few kilometres of its
+/// origin; 1,000 km catches coordinates in the wrong unit or frame.
+pub const MAX_COORDINATE_M: f64 = 1.0e6;
+/// Longest loop accepted (m): the longest circuits raced (the Nürburgring 24-hour layout) are ~25 km.
+pub const MAX_LENGTH_M: f64 = 100_000.0;
 /// A self-intersection crossing at less than this angle (degrees) is an overlap, not a bridge.
 pub const MIN_CROSSING_ANGLE_DEG: f64 = 30.0;
 
@@ -105,6 +112,16 @@ impl Centerline {
             {
                 return Err(at(c.lines[i], "a value is NaN or infinite".into()));
             }
+            if c.x_m[i].abs() > MAX_COORDINATE_M || c.y_m[i].abs() > MAX_COORDINATE_M {
+                return Err(at(
+                    c.lines[i],
+                    format!(
+                        "coordinates ({}, {}) lie more than {MAX_COORDINATE_M} m from the origin: not metres in a \
+                         local frame?",
+                        c.x_m[i], c.y_m[i]
+                    ),
+                ));
+            }
             if c.w_right_m[i] <= 0.0 || c.w_left_m[i] <= 0.0 {
                 return Err(at(
                     c.lines[i],
@@ -141,6 +158,27 @@ impl Centerline {
         let mut spacing: Vec<f64> = (1..n).map(|i| c.dist(i - 1, i)).collect();
         spacing.sort_by(f64::total_cmp);
         let median = spacing[spacing.len() / 2];
+        for i in 1..n {
+            let d = c.dist(i - 1, i);
+            if d > MAX_SEGMENT_FACTOR * median {
+                return Err(at(
+                    c.lines[i],
+                    format!(
+                        "the point jumps {d:.1} m from the previous one (line {}), {:.0} times the median spacing \
+                         of {median:.2} m: a survey outlier or a typo?",
+                        c.lines[i - 1],
+                        d / median
+                    ),
+                ));
+            }
+        }
+        let length = c.polyline_length_m();
+        if length > MAX_LENGTH_M {
+            return Err(fail(format!(
+                "the loop is {:.1} km long; circuits are at most ~25 km (are the coordinates in metres?)",
+                length / 1000.0
+            )));
+        }
         let gap = c.dist(n - 1, 0);
         if gap > MAX_CLOSING_GAP_FACTOR * median {
             return Err(at(

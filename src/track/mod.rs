@@ -15,7 +15,9 @@
 //! Sign conventions: curvature is positive for a left turn (counter-clockwise); `heading_rad` is measured from
 //! the x axis; `gradient` is sin θ of the slope, positive uphill.
 
+pub mod boxqp;
 pub mod centerline;
+pub mod line;
 pub mod reader;
 pub mod smooth;
 pub mod spline;
@@ -29,6 +31,8 @@ use smooth::PeriodicSmoother;
 
 /// Shortest allowed step (m): finer than this only costs memory.
 pub const MIN_STEP_M: f64 = 0.01;
+/// Most points a track may have (memory and time stay bounded: 2 million points is 0.01 m on 20 km).
+pub const MAX_POINTS: usize = 2_000_000;
 /// Longest allowed step (m): coarser steps cannot represent a hairpin.
 pub const MAX_STEP_M: f64 = 10.0;
 
@@ -103,6 +107,16 @@ impl Track {
                 format!(
                     "must lie between {MIN_STEP_M} m and {} m for this {poly_len:.1} m track",
                     MAX_STEP_M.min(poly_len / 10.0)
+                ),
+            ));
+        }
+        if poly_len / step > MAX_POINTS as f64 {
+            return Err(opt_err(
+                "step_m",
+                step,
+                format!(
+                    "would make {:.0} points on this {poly_len:.1} m track; at most {MAX_POINTS}",
+                    poly_len / step
                 ),
             ));
         }

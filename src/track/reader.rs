@@ -40,6 +40,20 @@ pub fn read_text(path: &Path) -> Result<String> {
 ///
 /// Every row must have the same number of cells as the first. Blank lines are skipped.
 pub fn parse_rows(source_name: &str, text: &str, allowed_columns: &[usize]) -> Result<Vec<Row>> {
+    // Old Mac files end lines with a lone CR: read them as lines.
+    let text: std::borrow::Cow<'_, str> = if !text.contains('\n') && text.contains('\r') {
+        text.replace('\r', "\n").into()
+    } else {
+        text.into()
+    };
+    // The reader yields one record per line that is neither empty nor a `#` comment; number those lines
+    // here (csv's own positions point before skipped comment lines).
+    let data_lines: Vec<u64> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(k, _)| k as u64 + 1)
+        .collect();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .comment(Some(b'#'))
@@ -53,12 +67,9 @@ pub fn parse_rows(source_name: &str, text: &str, allowed_columns: &[usize]) -> R
         line,
         message,
     };
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            line_err(line, format!("malformed CSV: {e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
+    for (k, record) in reader.records().enumerate() {
+        let line = data_lines.get(k).copied().unwrap_or(0);
+        let record = record.map_err(|e| line_err(line, format!("malformed CSV: {e}")))?;
         if record.iter().all(str::is_empty) {
             continue;
         }

@@ -31,6 +31,8 @@ use crate::error::{Error, Result};
 
 /// Standard gravity (m/s²), CGPM 1901.
 pub const G_MPS2: f64 = 9.80665;
+/// Highest speed at the rev limit in top gear accepted (m/s, 540 km/h): above any circuit car's gearing.
+pub const MAX_GEARED_SPEED_MPS: f64 = 150.0;
 /// Largest friction coefficient accepted: no tyre on a road surface grips much above 2; 3 catches typos.
 pub const MAX_MU: f64 = 3.0;
 
@@ -498,6 +500,25 @@ fn validate(p: &CarParams, source: &str) -> Result<()> {
         false,
         "four wheels' inertia",
     )?;
+
+    // The top gear must not gear the car beyond any circuit speed (it also bounds the envelope table).
+    let last = d.gear_ratios.len().saturating_sub(1);
+    if let Some(&top) = d.gear_ratios.last() {
+        let v_top = e.rev_limit_rpm * std::f64::consts::TAU / 60.0 * p.tyres.dynamic_radius_m
+            / (top * d.final_drive_ratio);
+        if v_top > MAX_GEARED_SPEED_MPS {
+            bad(
+                &format!("driveline.gear_ratios[{last}]"),
+                top.to_string(),
+                &format!(
+                    "gears the car for {:.0} km/h at the rev limit in top gear; circuit cars reach at most \
+                     ~400 km/h (limit {:.0} km/h)",
+                    v_top * 3.6,
+                    MAX_GEARED_SPEED_MPS * 3.6
+                ),
+            )?;
+        }
+    }
 
     let c = &p.chassis;
     range(
