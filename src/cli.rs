@@ -174,18 +174,26 @@ fn say(text: &str) {
 
 /// Loads the car and the track of `inputs`.
 pub fn load(inputs: &LapInputs) -> Result<(Car, Track)> {
+    let (car, _, track) = load_with_centreline(inputs)?;
+    Ok((car, track))
+}
+
+/// Loads the car, the centreline track (for the edges of maps) and the lap track of `inputs`.
+pub fn load_with_centreline(inputs: &LapInputs) -> Result<(Car, Track, Track)> {
     let car = Car::from_file(&inputs.car)?;
     let centerline = Centerline::from_file(&inputs.track)?;
+    let options = TrackOptions {
+        step_m: inputs.step_m,
+        smoothing_wavelength_m: inputs.smoothing_m,
+    };
     let (track, _) = path_track(
         &centerline,
         &inputs.path(),
         car.params().chassis.width_m,
-        TrackOptions {
-            step_m: inputs.step_m,
-            smoothing_wavelength_m: inputs.smoothing_m,
-        },
+        options,
     )?;
-    Ok((car, track))
+    let centre = Track::new(&centerline, options)?;
+    Ok((car, centre, track))
 }
 
 /// Everything a run used and produced: enough to reproduce it.
@@ -249,15 +257,24 @@ fn track_record(track: &Track) -> TrackRecord {
 
 /// `lapsim run`: solves, prints the report and writes the files; returns the paths written.
 pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
-    let (car, track) = load(&a.inputs)?;
+    let (car, centre, track) = load_with_centreline(&a.inputs)?;
     let env = Envelope::new(&car);
     let mut solver = LapSolver::new(&track, &env);
     solver.solve(a.inputs.start.into())?;
     let tel = solver.telemetry()?;
-    let title = format!("{} — {}", car.params().name, track.name());
+    let title = format!(
+        "{} — {} ({})",
+        car.params().name,
+        track_name(&a.inputs.track),
+        match a.inputs.path() {
+            LinePath::Centreline => "centreline".to_string(),
+            LinePath::Optimal(_) => "minimum-curvature line".to_string(),
+            LinePath::File(f) => format!("line {}", f.display()),
+        }
+    );
     say(&report::lap_report(&title, &tel));
 
-    let stem = format!("{}__{}", track.name(), car.short_name());
+    let stem = format!("{}__{}", track_name(&a.inputs.track), car.short_name());
     let csv_path = a.out.join(format!("{stem}.csv"));
     let json_path = a.out.join(format!("{stem}.json"));
     report::write_telemetry_csv(&csv_path, &tel)?;
@@ -280,6 +297,9 @@ pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
         let png = a.out.join(format!("{stem}_speed.png"));
         crate::plot::speed_trace(&png, &title, &tel)?;
         written.push(png);
+        let map = a.out.join(format!("{stem}_map.png"));
+        crate::plot::track_map(&map, &title, &centre, &tel)?;
+        written.push(map);
     }
     for p in &written {
         say(&format!("  wrote {}\n", p.display()));

@@ -201,3 +201,175 @@ fn save_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
         out.write_all(&bytes)
     })
 }
+
+/// Colour for a value in `[0, 1]` on a blue–green–yellow–red ramp.
+fn ramp(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let stops = [(40, 60, 200), (30, 170, 90), (240, 200, 40), (210, 30, 30)];
+    let x = t * (stops.len() - 1) as f64;
+    let k = (x as usize).min(stops.len() - 2);
+    let f = x - k as f64;
+    let mix = |a: u8, b: u8| (f64::from(a) + f * (f64::from(b) - f64::from(a))).round() as u8;
+    let (a, b) = (stops[k], stops[k + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// Size of the track-map PNG (pixels).
+pub const TRACK_MAP_SIZE: (u32, u32) = (1600, 1000);
+
+/// Draws a track map: both track edges of `edges` (a centreline track), the driven path coloured by speed
+/// (from telemetry), the start/finish line and the direction of travel. Written atomically to `path`.
+pub fn track_map(
+    path: &Path,
+    title: &str,
+    edges: &crate::track::Track,
+    t: &Telemetry,
+) -> Result<()> {
+    register_fonts();
+    let perr = |e: &dyn std::fmt::Display| Error::Plot {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let (w, h) = TRACK_MAP_SIZE;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(&e))?;
+        let root = root
+            .titled(title, (FONT, 30).into_font().style(FontStyle::Bold))
+            .map_err(|e| perr(&e))?;
+        // Edge polylines from the centreline and its widths along the normal.
+        let n = edges.len();
+        let side = |sign: f64| -> Vec<(f64, f64)> {
+            (0..=n)
+                .map(|k| {
+                    let i = k % n;
+                    let hd = edges.heading_rad()[i];
+                    let wdt = if sign > 0.0 {
+                        edges.w_left_m()[i]
+                    } else {
+                        edges.w_right_m()[i]
+                    };
+                    (
+                        edges.x_m()[i] - sign * wdt * hd.sin(),
+                        edges.y_m()[i] + sign * wdt * hd.cos(),
+                    )
+                })
+                .collect()
+        };
+        let (left, right) = (side(1.0), side(-1.0));
+        let all = left.iter().chain(&right);
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for &(x, y) in all {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+        // Equal scales on both axes, with a margin, and room on the right for the colour bar.
+        let (pw, ph) = (f64::from(w) - 260.0, f64::from(h) - 120.0);
+        let scale = (pw / (x1 - x0)).min(ph / (y1 - y0)) / 1.06;
+        let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let (hw, hh) = (pw / scale / 2.0, ph / scale / 2.0);
+        let (map_area, bar_area) = root.split_horizontally(w - 200);
+        let mut c = ChartBuilder::on(&map_area)
+            .margin(20)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(cx - hw..cx + hw, cy - hh..cy + hh)
+            .map_err(|e| perr(&e))?;
+        c.configure_mesh()
+            .x_desc("x (m)")
+            .y_desc("y (m)")
+            .label_style((FONT, 18))
+            .axis_desc_style((FONT, 20))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(RGBColor(240, 240, 240))
+            .draw()
+            .map_err(|e| perr(&e))?;
+        let grey = RGBColor(90, 90, 90);
+        for e in [&left, &right] {
+            c.draw_series(LineSeries::new(e.iter().copied(), grey.stroke_width(2)))
+                .map_err(|e| perr(&e))?;
+        }
+        let (vmin, vmax) = t
+            .v_mps
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let span = (vmax - vmin).max(1e-9);
+        let m = t.len();
+        c.draw_series((0..m).map(|i| {
+            let j = (i + 1) % m;
+            PathElement::new(
+                vec![(t.x_m[i], t.y_m[i]), (t.x_m[j], t.y_m[j])],
+                ramp((t.v_mps[i] - vmin) / span).stroke_width(4),
+            )
+        }))
+        .map_err(|e| perr(&e))?;
+        // Start/finish line across the track, and an arrow for the direction of travel.
+        let hd = edges.heading_rad()[0];
+        let (nx, ny) = (-hd.sin(), hd.cos());
+        let (sx, sy) = (edges.x_m()[0], edges.y_m()[0]);
+        c.draw_series(std::iter::once(PathElement::new(
+            vec![
+                (
+                    sx - nx * edges.w_right_m()[0],
+                    sy - ny * edges.w_right_m()[0],
+                ),
+                (sx + nx * edges.w_left_m()[0], sy + ny * edges.w_left_m()[0]),
+            ],
+            BLACK.stroke_width(5),
+        )))
+        .map_err(|e| perr(&e))?;
+        let k = (40.0 / edges.step_m()).round() as usize % n;
+        let (ax, ay) = (edges.x_m()[k] + nx * 25.0, edges.y_m()[k] + ny * 25.0);
+        let (tx, ty) = (hd.cos(), hd.sin());
+        let tip = (ax + tx * 45.0, ay + ty * 45.0);
+        c.draw_series(std::iter::once(PathElement::new(
+            vec![(ax - tx * 45.0, ay - ty * 45.0), tip],
+            BLACK.stroke_width(3),
+        )))
+        .map_err(|e| perr(&e))?;
+        c.draw_series(std::iter::once(Polygon::new(
+            vec![
+                tip,
+                (tip.0 - tx * 25.0 + nx * 12.0, tip.1 - ty * 25.0 + ny * 12.0),
+                (tip.0 - tx * 25.0 - nx * 12.0, tip.1 - ty * 25.0 - ny * 12.0),
+            ],
+            BLACK.filled(),
+        )))
+        .map_err(|e| perr(&e))?;
+        c.draw_series(std::iter::once(Text::new(
+            "start / finish",
+            (sx + nx * 40.0, sy + ny * 40.0 - 30.0),
+            (FONT, 20).into_font(),
+        )))
+        .map_err(|e| perr(&e))?;
+        // Colour bar.
+        let mut bar = ChartBuilder::on(&bar_area)
+            .margin_top(60)
+            .margin_bottom(80)
+            .margin_right(20)
+            .y_label_area_size(70)
+            .caption("speed (km/h)", (FONT, 20))
+            .build_cartesian_2d(0.0..1.0, vmin * 3.6..vmax * 3.6)
+            .map_err(|e| perr(&e))?;
+        bar.configure_mesh()
+            .disable_x_mesh()
+            .disable_x_axis()
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style((FONT, 18))
+            .draw()
+            .map_err(|e| perr(&e))?;
+        let steps = 100;
+        bar.draw_series((0..steps).map(|k| {
+            let a = vmin * 3.6 + (vmax - vmin) * 3.6 * k as f64 / steps as f64;
+            let b = vmin * 3.6 + (vmax - vmin) * 3.6 * (k + 1) as f64 / steps as f64;
+            Rectangle::new([(0.0, a), (1.0, b)], ramp(k as f64 / steps as f64).filled())
+        }))
+        .map_err(|e| perr(&e))?;
+        root.present().map_err(|e| perr(&e))?;
+    }
+    save_png(path, &buf, w, h)
+}

@@ -361,7 +361,14 @@ pub fn path_track(
             )?;
             let line = RacingLine::minimum_curvature(&reference, car_width_m, opt)?;
             let name = format!("{} (minimum-curvature line)", centerline.source_name());
-            let track = Track::new(&line.to_centerline(&name)?, options)?;
+            // The optimised line is already smooth; smoothing it again would pull it off its bounds.
+            let track = Track::new(
+                &line.to_centerline(&name)?,
+                super::TrackOptions {
+                    smoothing_wavelength_m: 0.0,
+                    ..options
+                },
+            )?;
             Ok((track, Some(line)))
         }
         LinePath::File(file) => {
