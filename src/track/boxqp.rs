@@ -3,8 +3,9 @@
 //!
 //! Solved by Bertsekas' projected Newton method: at each iterate the variables at a bound whose gradient
 //! pushes outwards are held (the binding set), a Newton step is taken on the others (a sparse Cholesky of `H`
-//! restricted to them — banded, so O(n)), a scaled gradient step on the held ones, and the combined step is
-//! projected onto the box with an Armijo backtracking search along the projection arc. It converges globally
+//! restricted to them), a scaled gradient step on the held ones, and the combined step is
+//! projected onto the box with an Armijo backtracking search along the projection arc. The restricted `H`
+//! stays cyclic banded, so each Newton system is solved by [`super::banded`] in O(n). It converges globally
 //! for convex problems, identifies the final active set in finitely many iterations, and then converges like
 //! Newton's method: a handful of factorisations in practice.
 //!
@@ -16,7 +17,8 @@
 //! constraints", SIAM J. Control Optim. 20 (1982) 221–246.
 
 use nalgebra::DMatrix;
-use nalgebra_sparse::{factorization::CscCholesky, CooMatrix, CscMatrix};
+
+use super::banded::CyclicBandCholesky;
 
 /// Bandwidth (half) of the Hessian: `H[i][j] ≠ 0` only for cyclic `|i − j| ≤ BAND`.
 pub const BAND: usize = 2;
@@ -56,6 +58,22 @@ impl CyclicBanded {
             let k = (i + n - j) % n;
             debug_assert!(k <= BAND, "entry outside the band");
             self.diag[j][k] += v;
+        }
+    }
+
+    /// `H[i][j]` (zero outside the cyclic band).
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        let n = self.len();
+        let k = (j + n - i) % n;
+        if k <= BAND {
+            self.diag[i][k]
+        } else {
+            let k = (i + n - j) % n;
+            if k <= BAND {
+                self.diag[j][k]
+            } else {
+                0.0
+            }
         }
     }
 
@@ -104,7 +122,8 @@ fn objective(h: &CyclicBanded, g: &[f64], x: &[f64], hx: &mut [f64]) -> f64 {
         .sum()
 }
 
-/// Solves the box QP from the feasible start `x0` to a projected-gradient norm below `tol`.
+/// Solves the box QP from the start `x0` (projected onto the box) until the projected-gradient norm falls below
+/// `tol` times that of the linear term `g`, or the iterates stop moving (below 1e-13 in every component).
 pub fn solve(
     h: &CyclicBanded,
     g: &[f64],
@@ -124,8 +143,11 @@ pub fn solve(
     let mut d = vec![0.0; n];
     let mut trial = vec![0.0; n];
     let mut held = vec![false; n];
-    let mut index = vec![usize::MAX; n];
     let mut f = objective(h, g, &x, &mut hx);
+    let g_norm = g
+        .iter()
+        .fold(0.0_f64, |m, v| m.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
     for it in 1..=max_iterations {
         for i in 0..n {
             grad[i] = hx[i] + g[i];
@@ -134,7 +156,7 @@ pub fn solve(
         let w = (0..n)
             .map(|i| (x[i] - (x[i] - grad[i]).clamp(lo[i], hi[i])).abs())
             .fold(0.0, f64::max);
-        if w < tol {
+        if w <= tol * g_norm {
             return Ok(BoxQpSolution {
                 x,
                 iterations: it - 1,
@@ -153,30 +175,22 @@ pub fn solve(
             }
         }
         if !free.is_empty() {
-            for (k, &i) in free.iter().enumerate() {
-                index[i] = k;
-            }
             let m = free.len();
-            let mut coo = CooMatrix::new(m, m);
-            let mut rhs = DMatrix::zeros(m, 1);
-            for (k, &i) in free.iter().enumerate() {
-                rhs[(k, 0)] = -grad[i];
-                coo.push(k, k, h.diag[i][0]);
-                for b in 1..=BAND {
-                    let j = (i + b) % n;
-                    if !held[j] {
-                        let kj = index[j];
-                        coo.push(k, kj, h.diag[i][b]);
-                        coo.push(kj, k, h.diag[i][b]);
-                    }
-                }
+            // H restricted to the free variables, in their order: still cyclic banded.
+            let entry = |k: usize, l: usize| h.get(free[k], free[l]);
+            let mut rhs: Vec<f64> = free.iter().map(|&i| -grad[i]).collect();
+            if m >= 6 {
+                let chol =
+                    CyclicBandCholesky::factor(m, entry).ok_or(BoxQpError::NotPositiveDefinite)?;
+                chol.solve(&mut rhs);
+            } else {
+                let dense = DMatrix::from_fn(m, m, entry);
+                let chol = dense.cholesky().ok_or(BoxQpError::NotPositiveDefinite)?;
+                let sol = chol.solve(&nalgebra::DVector::from_vec(rhs.clone()));
+                rhs.copy_from_slice(sol.as_slice());
             }
-            let chol = CscCholesky::factor(&CscMatrix::from(&coo))
-                .map_err(|_| BoxQpError::NotPositiveDefinite)?;
-            let sol = chol.solve(&rhs);
             for (k, &i) in free.iter().enumerate() {
-                d[i] = sol[(k, 0)];
-                index[i] = usize::MAX;
+                d[i] = rhs[k];
             }
         }
         // Armijo search along the projection arc.
@@ -194,7 +208,15 @@ pub fn solve(
             }
             let ft = objective(h, g, &trial, &mut hx);
             if ft <= f - 1e-4 * decrease {
+                let moved = x
+                    .iter()
+                    .zip(&trial)
+                    .fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
                 std::mem::swap(&mut x, &mut trial);
+                if moved < 1e-13 {
+                    objective(h, g, &x, &mut hx);
+                    return Ok(BoxQpSolution { x, iterations: it });
+                }
                 f = ft;
                 accepted = true;
                 break;

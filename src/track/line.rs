@@ -136,21 +136,26 @@ impl RacingLine {
         let half = 0.5 * car_width_m + opt.margin_m;
         let mut lo = Vec::with_capacity(n);
         let mut hi = Vec::with_capacity(n);
+        // Each node's bounds use the narrowest width of it and its neighbours: the line between two nodes is
+        // interpolated, and survey widths can change by a metre within a few metres.
+        let narrowest = |w: &[f64], i: usize| w[(i + n - 1) % n].min(w[i]).min(w[(i + 1) % n]);
         for i in 0..n {
             let (l, h) = (
-                -(reference.w_right_m()[i] - half),
-                reference.w_left_m()[i] - half,
+                -(narrowest(reference.w_right_m(), i) - half),
+                narrowest(reference.w_left_m(), i) - half,
             );
             if l > h {
+                let (wr, wl) = (
+                    narrowest(reference.w_right_m(), i),
+                    narrowest(reference.w_left_m(), i),
+                );
                 return Err(Error::Track {
                     source_name: name,
                     message: format!(
-                        "too narrow for the car at s = {:.1} m: {:.2} m wide (right {:.2} m, left {:.2} m), but \
+                        "too narrow for the car at s = {:.1} m: {:.2} m wide (right {wr:.2} m, left {wl:.2} m), but \
                          a {car_width_m:.2} m car with {:.2} m margins needs {:.2} m",
                         reference.s_m()[i],
-                        reference.w_right_m()[i] + reference.w_left_m()[i],
-                        reference.w_right_m()[i],
-                        reference.w_left_m()[i],
+                        wr + wl,
                         opt.margin_m,
                         2.0 * half
                     ),
@@ -206,7 +211,7 @@ impl RacingLine {
                 for d in hd.diag.iter_mut() {
                     d[0] += mu;
                 }
-                let step = boxqp::solve(&hd, &g, &dlo, &dhi, &zeros, 1e-12, 200).map_err(|e| {
+                let step = boxqp::solve(&hd, &g, &dlo, &dhi, &zeros, 1e-10, 200).map_err(|e| {
                     Error::Solver(format!(
                         "{name}: racing line: the quadratic programme failed ({})",
                         match e {

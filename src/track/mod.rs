@@ -15,6 +15,7 @@
 //! Sign conventions: curvature is positive for a left turn (counter-clockwise); `heading_rad` is measured from
 //! the x axis; `gradient` is sin θ of the slope, positive uphill.
 
+pub mod banded;
 pub mod boxqp;
 pub mod centerline;
 pub mod line;
