@@ -24,6 +24,7 @@ pub struct CyclicBandCholesky {
 impl CyclicBandCholesky {
     /// Factorises the `n × n` matrix with entries `a(i, j)` (called only for `i ≥ j` within the cyclic band).
     /// Returns `None` if the matrix is not positive definite. Needs `n ≥ 6`.
+    #[allow(clippy::needless_range_loop)] // band indices p relate three arrays; ranges read as the algebra
     pub fn factor(n: usize, a: impl Fn(usize, usize) -> f64) -> Option<Self> {
         assert!(n >= 6, "cyclic band factor needs n ≥ 6");
         let m = n - 2;
@@ -51,7 +52,7 @@ impl CyclicBandCholesky {
             for p in j.saturating_sub(2)..j {
                 d -= band_at(&band, j, p).powi(2);
             }
-            if !(d > 0.0) {
+            if d.is_nan() || d <= 0.0 {
                 return None;
             }
             band[j][2] = d.sqrt();
@@ -66,13 +67,13 @@ impl CyclicBandCholesky {
         }
         let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>();
         let d0 = get(m, m) - dot(&border[0], &border[0]);
-        if !(d0 > 0.0) {
+        if d0.is_nan() || d0 <= 0.0 {
             return None;
         }
         let l00 = d0.sqrt();
         let l10 = (get(m + 1, m) - dot(&border[1], &border[0])) / l00;
         let d1 = get(m + 1, m + 1) - dot(&border[1], &border[1]) - l10 * l10;
-        if !(d1 > 0.0) {
+        if d1.is_nan() || d1 <= 0.0 {
             return None;
         }
         Some(Self {
