@@ -85,6 +85,7 @@ impl CyclicBandCholesky {
     }
 
     /// Solves `A x = b` in place.
+    #[allow(clippy::needless_range_loop)] // as in `factor`
     pub fn solve(&self, b: &mut [f64]) {
         let (n, m) = (self.n, self.n - 2);
         // L y = b
