@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use lapsim::solver::{LapSolver, Start};
+use lapsim::track::line::{LineOptions, RacingLine};
 use lapsim::track::{Centerline, Track, TrackOptions};
 use lapsim::vehicle::{Car, Envelope};
 
@@ -37,6 +38,25 @@ fn bench_solver(c: &mut Criterion) {
     });
     c.bench_function("envelope_table_gt3_cup", |b| {
         b.iter(|| Envelope::new(std::hint::black_box(&car)))
+    });
+    let reference = Track::new(
+        &centerline,
+        TrackOptions {
+            step_m: LineOptions::default().grid_step_m,
+            ..TrackOptions::default()
+        },
+    )
+    .unwrap();
+    let width = car.params().chassis.width_m;
+    c.bench_function("racing_line_oschersleben_2m_grid", |b| {
+        b.iter(|| {
+            RacingLine::minimum_curvature(
+                std::hint::black_box(&reference),
+                width,
+                &LineOptions::default(),
+            )
+            .unwrap()
+        })
     });
     c.bench_function("track_preparation_oschersleben_1m", |b| {
         b.iter(|| Track::new(std::hint::black_box(&centerline), TrackOptions::default()).unwrap())

@@ -32,6 +32,13 @@ pub fn write_atomic(
         buf.flush().map_err(werr)?;
     }
     tmp.as_file().sync_all().map_err(werr)?;
+    // A temporary file is created private (0600); results are ordinary files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(werr)?;
+    }
     tmp.persist(path).map_err(|e| werr(e.error))?;
     Ok(())
 }
