@@ -94,7 +94,8 @@ pub struct LapInputs {
     /// Flying (periodic) lap or standing start.
     #[arg(long, value_enum, default_value_t = StartArg::Flying)]
     pub start: StartArg,
-    /// The path driven: the minimum-curvature line (default) or the centreline.
+    /// The path driven: the fastest blend of minimum curvature and a short path (default), the pure
+    /// minimum-curvature line, or the centreline.
     #[arg(long, value_enum, default_value_t = LineArg::Optimal)]
     pub line: LineArg,
     /// Drive a line from a file instead (CSV `x_m, y_m`, the racetrack-database racing-line format).
@@ -111,8 +112,10 @@ pub struct LapInputs {
 /// The path choice on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 pub enum LineArg {
-    /// Minimum-curvature racing line inside the track limits.
+    /// Minimum-time refinement: the blend of minimum curvature and path length that laps fastest.
     Optimal,
+    /// The pure minimum-curvature line inside the track limits.
+    MinCurvature,
     /// The surveyed centreline.
     Centreline,
 }
@@ -123,11 +126,18 @@ impl LapInputs {
         match (&self.line_file, self.line) {
             (Some(f), _) => LinePath::File(f.clone()),
             (None, LineArg::Centreline) => LinePath::Centreline,
-            (None, LineArg::Optimal) => LinePath::Optimal(LineOptions {
-                grid_step_m: self.line_grid_m,
-                margin_m: self.margin_m,
-                ..LineOptions::default()
-            }),
+            (None, kind) => {
+                let opt = LineOptions {
+                    grid_step_m: self.line_grid_m,
+                    margin_m: self.margin_m,
+                    ..LineOptions::default()
+                };
+                if kind == LineArg::Optimal {
+                    LinePath::MinimumTime(opt)
+                } else {
+                    LinePath::Optimal(opt)
+                }
+            }
         }
     }
 }
@@ -186,12 +196,7 @@ pub fn load_with_centreline(inputs: &LapInputs) -> Result<(Car, Track, Track)> {
         step_m: inputs.step_m,
         smoothing_wavelength_m: inputs.smoothing_m,
     };
-    let (track, _) = path_track(
-        &centerline,
-        &inputs.path(),
-        car.params().chassis.width_m,
-        options,
-    )?;
+    let (track, _) = path_track(&centerline, &inputs.path(), &car, options)?;
     let centre = Track::new(&centerline, options)?;
     Ok((car, centre, track))
 }
@@ -269,6 +274,7 @@ pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
         match a.inputs.path() {
             LinePath::Centreline => "centreline".to_string(),
             LinePath::Optimal(_) => "minimum-curvature line".to_string(),
+            LinePath::MinimumTime(_) => "minimum-time blend line".to_string(),
             LinePath::File(f) => format!("line {}", f.display()),
         }
     );
@@ -392,7 +398,7 @@ pub fn line(a: &LineArgs) -> Result<PathBuf> {
     let (track, line) = path_track(
         &centerline,
         &LinePath::Optimal(opt),
-        car.params().chassis.width_m,
+        &car,
         TrackOptions {
             step_m: 1.0,
             smoothing_wavelength_m: a.smoothing_m,

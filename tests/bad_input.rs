@@ -25,9 +25,10 @@ const TRACK: &str = "tracks/oschersleben.csv";
 /// The car file, relative to the crate; also the source name given to in-memory variants of it.
 const CAR: &str = "cars/porsche_997_gt3_cup.toml";
 /// File names `lapsim run` writes for the shipped car on Oschersleben.
-const RUN_OUTPUTS: [&str; 3] = [
+const RUN_OUTPUTS: [&str; 4] = [
     "oschersleben__porsche_997_gt3_cup.csv",
     "oschersleben__porsche_997_gt3_cup.json",
+    "oschersleben__porsche_997_gt3_cup_map.png",
     "oschersleben__porsche_997_gt3_cup_speed.png",
 ];
 
@@ -960,7 +961,7 @@ fn cli_run_with_non_numeric_step_is_a_usage_error() {
 }
 
 #[test]
-fn cli_run_with_good_inputs_writes_csv_json_and_png() {
+fn cli_run_with_good_inputs_writes_csv_json_and_pngs() {
     let run = run_lapsim(&project_path(CAR), &project_path(TRACK), &["--step-m", "2"]);
     let stderr = run.stderr();
     assert!(run.output.status.success(), "stderr: {stderr}");
@@ -968,7 +969,7 @@ fn cli_run_with_good_inputs_writes_csv_json_and_png() {
     assert_eq!(
         dir_entries(run.out.path()),
         RUN_OUTPUTS.to_vec(),
-        "exactly the three results"
+        "exactly the four results"
     );
     assert_eq!(dir_entries(run.cwd.path()), Vec::<String>::new());
 

@@ -37,10 +37,15 @@ pub struct LineOptions {
     /// wheels on the edge line and use the kerbs; the database's widths come from satellite images with a
     /// resolution of a few decimetres.
     pub margin_m: f64,
-    /// Most Gauss–Newton iterations. Default `60`.
+    /// Most Gauss–Newton iterations. Default `100`.
     pub max_iterations: usize,
-    /// Relative change of `Σ κ²` below which the line has settled. Default `1e-9`.
+    /// Relative change of the objective below which the line has settled. Default `1e-8` (the lap time then
+    /// changes by less than a microsecond).
     pub tolerance: f64,
+    /// Weight ε of the path-length term `ε Σ |p_{i+1} − p_i|²` added to `Σ κ²` (1/m⁴). Default `0`: the pure
+    /// minimum-curvature line. A positive ε trades curvature for a shorter path (Braghin et al. 2008); see
+    /// [`minimum_time_line`].
+    pub length_weight_1pm4: f64,
 }
 
 impl Default for LineOptions {
@@ -48,8 +53,9 @@ impl Default for LineOptions {
         Self {
             grid_step_m: 2.0,
             margin_m: 0.25,
-            max_iterations: 60,
-            tolerance: 1e-9,
+            max_iterations: 100,
+            tolerance: 1e-8,
+            length_weight_1pm4: 0.0,
         }
     }
 }
@@ -174,9 +180,15 @@ impl RacingLine {
                 y[i] = ry[i] + alpha[i] * ny[i];
             }
         };
+        let eps = opt.length_weight_1pm4;
+        let length_term = |x: &[f64], y: &[f64]| {
+            (0..n)
+                .map(|i| (x[(i + 1) % n] - x[i]).powi(2) + (y[(i + 1) % n] - y[i]).powi(2))
+                .sum::<f64>()
+        };
         curvature_and_jacobian(&x, &y, &nx, &ny, &mut kappa, None);
         let sum_ref: f64 = kappa.iter().map(|k| k * k).sum();
-        let mut obj = sum_ref;
+        let mut obj = sum_ref + eps * length_term(&x, &y);
         let zeros = vec![0.0; n];
         let mut mu = 0.0;
         let mut converged = false;
@@ -196,6 +208,18 @@ impl RacingLine {
                     for b in a..3 {
                         h.add(idx[a], idx[b], jac[i][a] * jac[i][b]);
                     }
+                }
+            }
+            if eps > 0.0 {
+                // Path-length residuals √ε (p_{i+1} − p_i), linear in the offsets.
+                for i in 0..n {
+                    let j = (i + 1) % n;
+                    let (dx, dy) = (x[j] - x[i], y[j] - y[i]);
+                    g[i] -= eps * (nx[i] * dx + ny[i] * dy);
+                    g[j] += eps * (nx[j] * dx + ny[j] * dy);
+                    h.add(i, i, eps);
+                    h.add(j, j, eps);
+                    h.add(i, j, -eps * (nx[i] * nx[j] + ny[i] * ny[j]));
                 }
             }
             let mean_diag = h.diag.iter().map(|d| d[0]).sum::<f64>() / n as f64;
@@ -228,7 +252,8 @@ impl RacingLine {
                 }
                 place(&trial, &mut tx, &mut ty);
                 curvature_and_jacobian(&tx, &ty, &nx, &ny, &mut tk, None);
-                let new_obj: f64 = tk.iter().map(|k| k * k).sum();
+                let new_obj: f64 =
+                    tk.iter().map(|k| k * k).sum::<f64>() + eps * length_term(&tx, &ty);
                 if new_obj <= obj {
                     let rel = (obj - new_obj) / obj.max(f64::MIN_POSITIVE);
                     alpha.copy_from_slice(&trial);
@@ -328,35 +353,37 @@ pub enum LinePath {
     Centreline,
     /// The minimum-curvature line computed here.
     Optimal(LineOptions),
+    /// The fastest blend of minimum curvature and a shorter path for this car ([`minimum_time_line`]).
+    MinimumTime(LineOptions),
     /// A user's line: `x_m, y_m` points (the racetrack-database racing-line format) from this file.
     File(std::path::PathBuf),
 }
 
-/// A lap track for a path: the centreline itself, the optimised line, or a user's line, each resampled and
-/// smoothed with `options`. Returns the optimised line too when one was computed.
+/// A lap track for a path: the centreline itself, an optimised line, or a user's line, each resampled (and,
+/// but for the optimised lines, smoothed) with `options`. The car's width bounds the line; the minimum-time
+/// blend also laps the car. Returns the optimised line too when one was computed.
 pub fn path_track(
     centerline: &Centerline,
     path: &LinePath,
-    car_width_m: f64,
+    car: &crate::vehicle::Car,
     options: super::TrackOptions,
 ) -> Result<(Track, Option<RacingLine>)> {
+    let car_width_m = car.params().chassis.width_m;
     match path {
         LinePath::Centreline => Ok((Track::new(centerline, options)?, None)),
+        LinePath::MinimumTime(opt) => {
+            check_line_options(opt)?;
+            let env = crate::vehicle::Envelope::new(car);
+            let (line, track, _, _) =
+                minimum_time_line(centerline, car_width_m, options, opt, |t| {
+                    Ok(crate::solver::LapSolver::new(t, &env)
+                        .solve(crate::solver::Start::Flying)?
+                        .lap_time_s)
+                })?;
+            Ok((track, Some(line)))
+        }
         LinePath::Optimal(opt) => {
-            if !(opt.grid_step_m.is_finite() && (0.5..=10.0).contains(&opt.grid_step_m)) {
-                return Err(Error::Option {
-                    option: "line grid_step_m".into(),
-                    value: opt.grid_step_m.to_string(),
-                    message: "must lie between 0.5 m and 10 m".into(),
-                });
-            }
-            if !(opt.margin_m.is_finite() && opt.margin_m >= 0.0) {
-                return Err(Error::Option {
-                    option: "line margin_m".into(),
-                    value: opt.margin_m.to_string(),
-                    message: "must be a distance ≥ 0 m".into(),
-                });
-            }
+            check_line_options(opt)?;
             let reference = Track::new(
                 centerline,
                 super::TrackOptions {
@@ -381,6 +408,24 @@ pub fn path_track(
             Ok((Track::new(&line, options)?, None))
         }
     }
+}
+
+fn check_line_options(opt: &LineOptions) -> Result<()> {
+    if !(opt.grid_step_m.is_finite() && (0.5..=10.0).contains(&opt.grid_step_m)) {
+        return Err(Error::Option {
+            option: "line grid_step_m".into(),
+            value: opt.grid_step_m.to_string(),
+            message: "must lie between 0.5 m and 10 m".into(),
+        });
+    }
+    if !(opt.margin_m.is_finite() && opt.margin_m >= 0.0) {
+        return Err(Error::Option {
+            option: "line margin_m".into(),
+            value: opt.margin_m.to_string(),
+            message: "must be a distance ≥ 0 m".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Reads a user's line (`x_m, y_m`) and measures the track edges from it: each point is projected onto the
@@ -441,4 +486,82 @@ pub fn read_line_file(path: &Path, centerline: &Centerline) -> Result<Centerline
         None,
         rows.iter().map(|r| r.line).collect(),
     )
+}
+
+/// The fastest line of a family between minimum curvature and a shorter path: minimises the lap time of `lap`
+/// over the length weight ε of [`LineOptions::length_weight_1pm4`] by golden-section search on
+/// `ε ∈ [0, ε_max]`, where `ε_max` makes the length term as large as the centreline's curvature term. Each
+/// evaluation computes a line and solves its lap. Returns the best line, its lap track, ε and the lap time.
+///
+/// Reference: F. Braghin et al., "Race driver model", Computers & Structures 86 (2008) 1503–1516 (the blend of
+/// minimum curvature and shortest path, with the blend chosen by lap time).
+pub fn minimum_time_line(
+    centerline: &Centerline,
+    car_width_m: f64,
+    options: super::TrackOptions,
+    base: &LineOptions,
+    lap: impl Fn(&Track) -> Result<f64>,
+) -> Result<(RacingLine, Track, f64, f64)> {
+    let reference = Track::new(
+        centerline,
+        super::TrackOptions {
+            step_m: base.grid_step_m,
+            ..options
+        },
+    )?;
+    let n = reference.len();
+    let (x, y) = (reference.x_m(), reference.y_m());
+    let length_sq: f64 = (0..n)
+        .map(|i| (x[(i + 1) % n] - x[i]).powi(2) + (y[(i + 1) % n] - y[i]).powi(2))
+        .sum();
+    let kappa_sq: f64 = reference.curvature_1pm().iter().map(|k| k * k).sum();
+    let eps_max = kappa_sq / length_sq;
+    let eval = |eps: f64| -> Result<(f64, RacingLine, Track)> {
+        let opt = LineOptions {
+            length_weight_1pm4: eps,
+            ..*base
+        };
+        let line = RacingLine::minimum_curvature(&reference, car_width_m, &opt)?;
+        let name = format!("{} (minimum-time blend line)", centerline.source_name());
+        let track = Track::new(
+            &line.to_centerline(&name)?,
+            super::TrackOptions {
+                smoothing_wavelength_m: 0.0,
+                ..options
+            },
+        )?;
+        Ok((lap(&track)?, line, track))
+    };
+    // Golden-section search on ε; the lap time is unimodal in practice, and the best point seen is kept.
+    let phi = (5.0_f64.sqrt() - 1.0) / 2.0;
+    let (mut a, mut b) = (0.0, eps_max);
+    let mut best = eval(0.0)?;
+    let mut best_eps = 0.0;
+    let mut c = b - phi * (b - a);
+    let mut d = a + phi * (b - a);
+    let mut fc = eval(c)?;
+    let mut fd = eval(d)?;
+    for _ in 0..8 {
+        if fc.0 < fd.0 {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - phi * (b - a);
+            fc = eval(c)?;
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + phi * (b - a);
+            fd = eval(d)?;
+        }
+        for (e, f) in [(c, &fc), (d, &fd)] {
+            if f.0 < best.0 {
+                best = (f.0, f.1.clone(), f.2.clone());
+                best_eps = e;
+            }
+        }
+    }
+    let (t, line, track) = best;
+    Ok((line, track, best_eps, t))
 }
