@@ -33,6 +33,36 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Compute the minimum-curvature racing line and write it as CSV.
     Line(LineArgs),
+    /// Qualifying of a field in the 2007 Carrera Cup format: the grid.
+    Qualifying(SessionArgs),
+    /// Qualifying, then the race from that grid: the classification and race pace.
+    Race(SessionArgs),
+}
+
+/// `lapsim qualifying` and `lapsim race`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct SessionArgs {
+    /// Field file (TOML): the entries and their skills, and the car file.
+    #[arg(long, value_name = "FILE")]
+    pub field: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// Seed of the random streams (lap-to-lap scatter, slips).
+    #[arg(long, default_value_t = 2007)]
+    pub seed: u64,
+    /// Monte Carlo repetitions with derived seeds (1 = a single weekend).
+    #[arg(long, default_value_t = 1)]
+    pub runs: u64,
+    /// The path driven (as for `run`).
+    #[arg(long, value_enum, default_value_t = LineArg::Optimal)]
+    pub line: LineArg,
+    /// Arc-length step (m).
+    #[arg(long, default_value_t = 1.0, value_name = "M")]
+    pub step_m: f64,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// `lapsim line`.
@@ -173,11 +203,13 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Run(a) => run(&a).map(|_| ()),
         Command::Calibrate(a) => calibrate(&a).map(|_| ()),
         Command::Line(a) => line(&a).map(|_| ()),
+        Command::Qualifying(a) => crate::weekend::qualifying_command(&a).map(|_| ()),
+        Command::Race(a) => crate::weekend::race_command(&a).map(|_| ()),
     }
 }
 
 /// Prints to stdout, ignoring a closed pipe (`lapsim run ... | head` must not panic).
-fn say(text: &str) {
+pub(crate) fn say(text: &str) {
     use std::io::Write;
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
@@ -441,7 +473,7 @@ pub fn line(a: &LineArgs) -> Result<PathBuf> {
 }
 
 /// The file stem of a track path.
-fn track_name(p: &std::path::Path) -> String {
+pub(crate) fn track_name(p: &std::path::Path) -> String {
     p.file_stem()
         .map_or_else(|| "track".into(), |s| s.to_string_lossy().into_owned())
 }

@@ -21,11 +21,14 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod driver;
 pub mod error;
 pub mod plot;
 pub mod report;
+pub mod session;
 pub mod solver;
 pub mod track;
 pub mod vehicle;
+pub mod weekend;
 
 pub use error::{Error, Result};

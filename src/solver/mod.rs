@@ -278,6 +278,79 @@ impl<'a> LapSolver<'a> {
         Ok(lap)
     }
 
+    /// A lap from a standing start on a grid slot `behind_m` behind the line, ending at the line after a full
+    /// lap (so `behind_m` longer than the track). Uses the braking profile of the last solved lap (solve a
+    /// flying lap first); the traction pass runs from rest and is capped by it. Returns the time (s).
+    pub fn grid_lap_time_s(&self, behind_m: f64) -> Result<f64> {
+        if self.last.is_none() {
+            return Err(Error::Solver(
+                "solve a flying lap before a grid start".into(),
+            ));
+        }
+        if !(behind_m.is_finite() && behind_m >= 0.0 && behind_m < self.track.length_m()) {
+            return Err(Error::Option {
+                option: "grid slot behind_m".into(),
+                value: behind_m.to_string(),
+                message: "must lie between 0 m and the track length".into(),
+            });
+        }
+        let n = self.track.len();
+        let ds = self.track.step_m();
+        let k = (behind_m / ds).round() as usize;
+        let start = (n - k) % n;
+        let pass = Forward { start, n };
+        let data = PassData {
+            env: self.env,
+            kappa_abs: &self.kappa_abs,
+            g_sin: &self.g_sin,
+            u_lim: &self.u_lim,
+            ds,
+        };
+        let mut st = DriveState::in_gear(1);
+        let (mut u, mut time) = (0.0_f64, 0.0);
+        let mut i = start;
+        for _ in 0..(n + k) {
+            let j = if i + 1 == n { 0 } else { i + 1 };
+            let next = pass.step(&data, i, j, u, &mut st).min(self.u_bwd[j]);
+            let vsum = u.sqrt() + next.sqrt();
+            if vsum <= 0.0 {
+                return Err(Error::Solver("the car cannot move off the grid".into()));
+            }
+            time += 2.0 * ds / vsum;
+            u = next;
+            i = j;
+        }
+        Ok(time)
+    }
+
+    /// Work the engine delivered over the last solved lap (J): the drive force each segment needed, over its
+    /// length, divided by the driveline efficiency. Drive force: `(m + m_rot) a + R + m g sin θ` where positive
+    /// (Gillespie, *Fundamentals of Vehicle Dynamics*, ch. 2); braking and coasting burn nothing.
+    pub fn engine_work_j(&self, driveline_efficiency: f64) -> Result<f64> {
+        let lap = self
+            .last
+            .ok_or_else(|| Error::Solver("no lap solved yet".into()))?;
+        let n = self.track.len();
+        let ds = self.track.step_m();
+        let m = self.env.mass_kg();
+        let mut work = 0.0;
+        for i in 0..n {
+            let vi = self.v[i];
+            let vj = if i + 1 == n {
+                lap.v_end_mps
+            } else {
+                self.v[i + 1]
+            };
+            let a = (vj * vj - vi * vi) / (2.0 * ds);
+            let node = self.env.at(vi);
+            let force = m * (a / node.rot_ratio + node.resist_mps2 + self.g_sin[i]);
+            if force > 0.0 {
+                work += force * ds;
+            }
+        }
+        Ok(work / driveline_efficiency)
+    }
+
     /// Per-point telemetry of the last solved lap.
     pub fn telemetry(&self) -> Result<Telemetry> {
         let lap = self

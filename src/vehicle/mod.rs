@@ -41,6 +41,8 @@ pub const MAX_MU: f64 = 3.0;
 pub struct Car {
     params: CarParams,
     source_name: String,
+    /// Shares of the tyres' lateral, traction and braking capacity a driver uses (1 for the car itself).
+    shares: [f64; 3],
 }
 
 /// The best gear at a speed and what it gives.
@@ -81,7 +83,40 @@ impl Car {
         Ok(Self {
             params,
             source_name: source_name.to_string(),
+            shares: [1.0; 3],
         })
+    }
+
+    /// The same car driven by a driver who uses the given shares (0–1] of the tyres' lateral grip, traction
+    /// and braking capacity: the capacities of the envelope are scaled by them.
+    pub fn with_shares(&self, grip: f64, traction: f64, brake: f64) -> Result<Self> {
+        for (name, v) in [("grip", grip), ("traction", traction), ("brake", brake)] {
+            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                return Err(Error::Option {
+                    option: format!("{name} share"),
+                    value: v.to_string(),
+                    message: "must lie in (0, 1]".into(),
+                });
+            }
+        }
+        let mut c = self.clone();
+        c.shares = [grip, traction, brake];
+        Ok(c)
+    }
+
+    /// The same car with `fuel_kg` on board.
+    pub fn with_fuel_kg(&self, fuel_kg: f64) -> Result<Self> {
+        let mut p = self.params.clone();
+        p.mass.fuel_kg = fuel_kg;
+        let mut c = Self::new(p, &self.source_name)?;
+        c.shares = self.shares;
+        Ok(c)
+    }
+
+    /// Fuel burnt for `engine_work_j` of crank work (kg): work / (thermal efficiency × heating value).
+    pub fn fuel_for_work_kg(&self, engine_work_j: f64) -> f64 {
+        let e = &self.params.engine;
+        engine_work_j / (e.brake_thermal_efficiency_ratio * e.fuel_heating_value_mjpkg * 1e6)
     }
 
     /// The validated parameters.
@@ -140,7 +175,7 @@ impl Car {
     pub fn lateral_capacity_n(&self, v_mps: f64) -> f64 {
         let (f, r) = self.axle_loads_n(v_mps);
         let mu = self.params.tyres.mu_lateral_ratio;
-        self.axle_grip_n(f, mu) + self.axle_grip_n(r, mu)
+        self.shares[0] * (self.axle_grip_n(f, mu) + self.axle_grip_n(r, mu))
     }
 
     fn transfer_per_n(&self) -> f64 {
@@ -152,13 +187,14 @@ impl Car {
         let (f, r) = self.axle_loads_n(v_mps);
         let mu = self.params.tyres.mu_longitudinal_ratio;
         let c = self.transfer_per_n();
-        match self.params.driveline.driven_axle {
-            DrivenAxle::Rear => solve_fixed_point(|x| self.axle_grip_n(r + c * x, mu)),
-            DrivenAxle::Front => solve_fixed_point(|x| self.axle_grip_n(f - c * x, mu)),
-            DrivenAxle::All => solve_fixed_point(|x| {
-                self.axle_grip_n(f - c * x, mu) + self.axle_grip_n(r + c * x, mu)
-            }),
-        }
+        self.shares[1]
+            * match self.params.driveline.driven_axle {
+                DrivenAxle::Rear => solve_fixed_point(|x| self.axle_grip_n(r + c * x, mu)),
+                DrivenAxle::Front => solve_fixed_point(|x| self.axle_grip_n(f - c * x, mu)),
+                DrivenAxle::All => solve_fixed_point(|x| {
+                    self.axle_grip_n(f - c * x, mu) + self.axle_grip_n(r + c * x, mu)
+                }),
+            }
     }
 
     /// Pure braking capacity of all four tyres at speed `v`, ideal brake balance, with load transfer (N).
@@ -166,7 +202,10 @@ impl Car {
         let (f, r) = self.axle_loads_n(v_mps);
         let mu = self.params.tyres.mu_longitudinal_ratio;
         let c = self.transfer_per_n();
-        solve_fixed_point(|x| self.axle_grip_n(f + c * x, mu) + self.axle_grip_n(r - c * x, mu))
+        self.shares[2]
+            * solve_fixed_point(|x| {
+                self.axle_grip_n(f + c * x, mu) + self.axle_grip_n(r - c * x, mu)
+            })
     }
 
     /// Aerodynamic drag plus rolling resistance on level ground at speed `v` (N).
@@ -416,6 +455,22 @@ fn validate(p: &CarParams, source: &str) -> Result<()> {
         e.rev_limit_rpm,
         false,
         "between the curve's first point and the rev limit",
+    )?;
+    range(
+        "engine.brake_thermal_efficiency_ratio",
+        e.brake_thermal_efficiency_ratio,
+        0.1,
+        0.5,
+        false,
+        "petrol engines turn 25–40 % of the fuel's heat into work",
+    )?;
+    range(
+        "engine.fuel_heating_value_mjpkg",
+        e.fuel_heating_value_mjpkg,
+        20.0,
+        60.0,
+        false,
+        "petrol ≈ 43 MJ/kg, ethanol ≈ 27 MJ/kg",
     )?;
     range(
         "engine.inertia_kgm2",

@@ -53,6 +53,10 @@ pub struct EngineParams {
     pub launch_rpm: f64,
     /// Rotating inertia on the engine side of the gearbox: crank, flywheel, clutch, gearbox input (kg·m²).
     pub inertia_kgm2: f64,
+    /// Share of the fuel's heat the engine turns into crank work at racing loads.
+    pub brake_thermal_efficiency_ratio: f64,
+    /// Lower heating value of the fuel (MJ/kg).
+    pub fuel_heating_value_mjpkg: f64,
 }
 
 /// Which axle is driven.

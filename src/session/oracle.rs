@@ -1,0 +1,133 @@
+//! The lap oracle: one driver's lap under given conditions, solved by the QSS solver.
+
+use serde::Serialize;
+
+use crate::error::Result;
+
+/// How a lap starts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum LapKind {
+    /// A flying lap (the periodic solution with these conditions).
+    Flying,
+    /// A standing start from a grid slot `behind_m` behind the line; the lap ends at the line after a full
+    /// lap, so it is `behind_m` longer than the track.
+    Grid {
+        /// Distance of the grid slot behind the line (m).
+        behind_m: f64,
+    },
+}
+
+/// A slip: the corner nearest `at_fraction` of the lap taken at `speed_factor` of its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Slip {
+    /// Where on the lap (0–1).
+    pub at_fraction: f64,
+    /// Share of the corner's limit speed the car keeps (0–1).
+    pub speed_factor: f64,
+}
+
+/// One lap to solve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LapRequest {
+    /// Share of the lateral grip used (skill × tyre state × this lap's scatter).
+    pub grip_share: f64,
+    /// Share of the traction used.
+    pub traction_share: f64,
+    /// Share of the braking used.
+    pub brake_share: f64,
+    /// Fuel on board at the start of the lap (kg).
+    pub fuel_kg: f64,
+    /// How the lap starts.
+    pub kind: LapKind,
+    /// A slip on this lap, if any.
+    pub slip: Option<Slip>,
+}
+
+/// What a lap took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LapOutcome {
+    /// Lap time (s).
+    pub time_s: f64,
+    /// Fuel burnt (kg).
+    pub fuel_kg: f64,
+}
+
+/// Solves laps; shared by all the threads of a session.
+pub trait LapOracle: Sync {
+    /// Solves one lap.
+    fn lap(&self, request: &LapRequest) -> Result<LapOutcome>;
+}
+
+use crate::error::Error;
+use crate::solver::{LapSolver, Start};
+use crate::track::Track;
+use crate::vehicle::{Car, Envelope};
+
+/// The QSS oracle with its car and track: each request rebuilds the car's envelope for the fuel on board and
+/// the driver's shares, solves a flying lap (with a slip as a speed cap at a corner), and for a grid start
+/// re-runs the traction pass from rest at the grid slot.
+pub struct QssOracle {
+    car: Car,
+    track: Track,
+}
+
+impl QssOracle {
+    /// An oracle for `car` on `track` (the path the drivers take).
+    pub fn new(car: Car, track: Track) -> Self {
+        Self { car, track }
+    }
+    /// The car.
+    pub fn car(&self) -> &Car {
+        &self.car
+    }
+    /// The track.
+    pub fn track(&self) -> &Track {
+        &self.track
+    }
+}
+
+impl LapOracle for QssOracle {
+    fn lap(&self, r: &LapRequest) -> Result<LapOutcome> {
+        let car = self.car.with_fuel_kg(r.fuel_kg)?.with_shares(
+            r.grip_share,
+            r.traction_share,
+            r.brake_share,
+        )?;
+        let env = Envelope::new(&car);
+        let mut solver = LapSolver::new(&self.track, &env);
+        if let Some(slip) = r.slip {
+            if !(0.0..=1.0).contains(&slip.at_fraction) || !(0.0..=1.0).contains(&slip.speed_factor)
+            {
+                return Err(Error::Option {
+                    option: "slip".into(),
+                    value: format!("{slip:?}"),
+                    message: "position and speed factor must lie in [0, 1]".into(),
+                });
+            }
+            // The corner (local minimum of the corner-limit speed) nearest the slip's position.
+            let v = solver.corner_speeds_mps();
+            let n = v.len();
+            let target = (slip.at_fraction * n as f64) as usize % n;
+            let corner = (0..n)
+                .filter(|&i| v[i] <= v[(i + n - 1) % n] && v[i] < v[(i + 1) % n])
+                .min_by_key(|&i| {
+                    let d = i.abs_diff(target);
+                    d.min(n - d)
+                })
+                .unwrap_or(target);
+            let mut caps = vec![f64::INFINITY; n];
+            caps[corner] = v[corner] * slip.speed_factor;
+            solver.set_speed_caps(Some(&caps))?;
+        }
+        let flying = solver.solve(Start::Flying)?;
+        let work = solver.engine_work_j(car.params().driveline.efficiency_ratio)?;
+        let time_s = match r.kind {
+            LapKind::Flying => flying.lap_time_s,
+            LapKind::Grid { behind_m } => solver.grid_lap_time_s(behind_m)?,
+        };
+        Ok(LapOutcome {
+            time_s,
+            fuel_kg: car.fuel_for_work_kg(work),
+        })
+    }
+}

@@ -1,0 +1,243 @@
+//! Qualifying in the 2007 Carrera Cup format: part 1 (15 minutes, all cars) fixes grid positions 16–40;
+//! after a 5-minute pause the fastest 15 run a 10-minute shoot-out whose best laps set grid 1–15.
+//!
+//! Each car leaves the pits at the start of a part, does an out-lap (a standing start, tyres cold), then
+//! flying laps for as long as it crosses the line before the flag (the lap under way at the flag counts, so
+//! how many laps a car fits follows from its own lap times). Tyres warm up over the first laps and fade after
+//! a few ([`super::tyre_grip`]); every lap draws its own scatter of the driver's shares and its own chance of a
+//! slip. The shoot-out is run on a fresh set of tyres. Traffic in qualifying is not modelled: with 40 cars on
+//! 3.7 km a driver finds a clear lap, and the best lap is what counts.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{stream, tyre_grip, LapKind, LapOracle, LapRecord, LapRequest, Slip};
+use crate::driver::{Entry, Field};
+use crate::error::{Error, Result};
+
+/// Session lengths and the shoot-out size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct QualifyingFormat {
+    /// Part 1, all cars (s). 2007: 15 minutes.
+    pub part1_s: f64,
+    /// Pause between the parts (s). 2007: 5 minutes.
+    pub pause_s: f64,
+    /// Part 2, the shoot-out (s). 2007: 10 minutes.
+    pub part2_s: f64,
+    /// Cars in the shoot-out. 2007: 15.
+    pub shootout_cars: usize,
+    /// Fuel on board at the start of qualifying (kg).
+    pub fuel_kg: f64,
+}
+
+impl QualifyingFormat {
+    /// The 2007 format, with the car's qualifying fuel.
+    pub fn carrera_cup_2007(fuel_kg: f64) -> Self {
+        Self {
+            part1_s: 15.0 * 60.0,
+            pause_s: 5.0 * 60.0,
+            part2_s: 10.0 * 60.0,
+            shootout_cars: 15,
+            fuel_kg,
+        }
+    }
+}
+
+/// One car's part of qualifying.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    /// Out-lap time (s).
+    pub out_lap_s: f64,
+    /// Timed laps.
+    pub laps: Vec<LapRecord>,
+    /// Best timed lap (s); infinite if none.
+    pub best_s: f64,
+}
+
+/// A grid position.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridSlot {
+    /// Grid position (1-based).
+    pub position: usize,
+    /// Index of the entry in the field.
+    pub entry: usize,
+    /// Car number.
+    pub number: u32,
+    /// Driver.
+    pub name: String,
+    /// Best lap of the part that set the position (s).
+    pub best_s: f64,
+    /// Gap to pole (s).
+    pub gap_to_pole_s: f64,
+    /// Gap to the car ahead (s).
+    pub gap_ahead_s: f64,
+    /// The part that set the position (1 or 2).
+    pub part: u8,
+}
+
+/// The outcome of qualifying.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QualifyingResult {
+    /// Part 1 runs, by entry.
+    pub part1: Vec<Run>,
+    /// Part 2 runs, by entry (empty for cars not in the shoot-out).
+    pub part2: Vec<Option<Run>>,
+    /// The grid.
+    pub grid: Vec<GridSlot>,
+}
+
+/// Runs one part for one driver.
+fn run_part(
+    oracle: &dyn LapOracle,
+    entry: &Entry,
+    length_s: f64,
+    fuel_kg: f64,
+    mut rng: rand_chacha::ChaCha12Rng,
+) -> Result<Run> {
+    let s = &entry.skill;
+    let scatter = Normal::new(0.0, s.consistency_sd.max(1e-12))
+        .map_err(|e| Error::Solver(format!("scatter distribution: {e}")))?;
+    let mut fuel = fuel_kg;
+    let mut clock = 0.0;
+    let mut laps = Vec::new();
+    let mut lap_on_set = 0u32;
+    let mut out_lap_s = 0.0;
+    // Out-lap, then timed laps while the car reaches the line before the flag.
+    while lap_on_set == 0 || clock < length_s {
+        let grip = tyre_grip(lap_on_set);
+        let mut share = |base: f64| (base * (1.0 + scatter.sample(&mut rng))).min(1.0) * grip;
+        let (g, t, b) = (
+            share(s.grip_share),
+            share(s.traction_share),
+            share(s.brake_share),
+        );
+        let slip_roll: f64 = rng.random();
+        let slip = (lap_on_set > 0 && slip_roll < s.mistake_per_lap).then(|| Slip {
+            at_fraction: rng.random(),
+            speed_factor: 0.75,
+        });
+        let kind = if lap_on_set == 0 {
+            LapKind::Grid { behind_m: 0.0 }
+        } else {
+            LapKind::Flying
+        };
+        let out = oracle.lap(&LapRequest {
+            grip_share: g,
+            traction_share: t,
+            brake_share: b,
+            fuel_kg: fuel,
+            kind,
+            slip,
+        })?;
+        fuel = (fuel - out.fuel_kg).max(0.0);
+        clock += out.time_s;
+        if lap_on_set == 0 {
+            out_lap_s = out.time_s;
+        } else {
+            laps.push(LapRecord {
+                time_s: out.time_s,
+                slip: slip.is_some(),
+            });
+        }
+        lap_on_set += 1;
+        if lap_on_set > 200 {
+            break;
+        }
+    }
+    let best_s = laps.iter().map(|l| l.time_s).fold(f64::INFINITY, f64::min);
+    Ok(Run {
+        out_lap_s,
+        laps,
+        best_s,
+    })
+}
+
+/// Runs both parts of qualifying. `run` distinguishes Monte Carlo repetitions of the same `seed`.
+pub fn qualifying(
+    field: &Field,
+    oracle: &dyn LapOracle,
+    format: &QualifyingFormat,
+    seed: u64,
+    run: u64,
+) -> Result<QualifyingResult> {
+    let n = field.entries.len();
+    let part1: Vec<Run> = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            run_part(
+                oracle,
+                &field.entries[k],
+                format.part1_s,
+                format.fuel_kg,
+                stream(seed, run, 1, k as u64),
+            )
+        })
+        .collect::<Result<_>>()?;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| part1[a].best_s.total_cmp(&part1[b].best_s).then(a.cmp(&b)));
+    let shootout: Vec<usize> = order
+        .iter()
+        .copied()
+        .take(format.shootout_cars.min(n))
+        .collect();
+    let part2_runs: Vec<(usize, Run)> = shootout
+        .par_iter()
+        .map(|&k| {
+            run_part(
+                oracle,
+                &field.entries[k],
+                format.part2_s,
+                format.fuel_kg,
+                stream(seed, run, 2, k as u64),
+            )
+            .map(|r| (k, r))
+        })
+        .collect::<Result<_>>()?;
+    let mut part2: Vec<Option<Run>> = vec![None; n];
+    for (k, r) in part2_runs {
+        part2[k] = Some(r);
+    }
+    // Grid: 1–15 by the shoot-out, then the rest by part 1.
+    let mut top = shootout.clone();
+    top.sort_by(|&a, &b| {
+        let (ta, tb) = (
+            part2[a].as_ref().map_or(f64::INFINITY, |r| r.best_s),
+            part2[b].as_ref().map_or(f64::INFINITY, |r| r.best_s),
+        );
+        ta.total_cmp(&tb).then(a.cmp(&b))
+    });
+    let mut grid = Vec::with_capacity(n);
+    for (pos, &k) in top
+        .iter()
+        .chain(order.iter().skip(shootout.len()))
+        .enumerate()
+    {
+        let (best, part) = if pos < top.len() {
+            (part2[k].as_ref().map_or(f64::INFINITY, |r| r.best_s), 2)
+        } else {
+            (part1[k].best_s, 1)
+        };
+        grid.push(GridSlot {
+            position: pos + 1,
+            entry: k,
+            number: field.entries[k].number,
+            name: field.entries[k].name.clone(),
+            best_s: best,
+            gap_to_pole_s: 0.0,
+            gap_ahead_s: 0.0,
+            part,
+        });
+    }
+    let pole = grid.first().map_or(0.0, |g| g.best_s);
+    for i in 0..grid.len() {
+        grid[i].gap_to_pole_s = grid[i].best_s - pole;
+        grid[i].gap_ahead_s = if i == 0 {
+            0.0
+        } else {
+            grid[i].best_s - grid[i - 1].best_s
+        };
+    }
+    Ok(QualifyingResult { part1, part2, grid })
+}

@@ -1,0 +1,211 @@
+//! The race: laps from a standing (Grand Prix) start, fuel burning off, tyres fading, and traffic.
+//!
+//! Each driver's undisturbed lap times come first (in parallel): lap 1 from rest at the driver's grid slot,
+//! [`RaceFormat::slot_spacing_m`] behind the car ahead, so the back of a 40-car grid starts ~300 m behind the
+//! line; fuel from [`RaceFormat::fuel_kg`] falls by what each lap's engine work burnt; tyres fade as in
+//! [`super::tyre_grip`]; the driver's shares scatter from lap to lap and a slip costs a corner.
+//!
+//! Traffic then works lap by lap in running order. A car that arrives at the line within
+//! [`RaceFormat::min_gap_s`] of the car ahead passes it only if its lap was faster by more than
+//! [`RaceFormat::overtake_threshold_s`]; otherwise it stays behind, crossing `min_gap_s` after it, and loses
+//! [`RaceFormat::following_loss_s`] on that lap (dirty air, a compromised line). Figures: race simulations of
+//! circuit racing (Heilmeier et al., "A race simulation for strategy decisions in circuit motorsports",
+//! ITSC 2018) use a minimum gap of a few tenths and a track-dependent overtaking threshold of the order of a
+//! second of pace; in a one-make series, where every car has the same speed on the straights, passing needs a
+//! clear advantage: 0.5 s here, with 0.3 s minimum gap and 0.2 s lost per lap when following.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{stream, tyre_grip, LapKind, LapOracle, LapRecord, LapRequest, Slip};
+use crate::driver::Field;
+use crate::error::{Error, Result};
+
+/// Race distance, start and traffic parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RaceFormat {
+    /// Laps. 2007 Carrera Cup Oschersleben: 22.
+    pub laps: u32,
+    /// Distance between consecutive grid slots (m): a staggered grid, 8 m from one car to the next (16 m
+    /// between rows of two), as on most circuits.
+    pub slot_spacing_m: f64,
+    /// Fuel at the start (kg).
+    pub fuel_kg: f64,
+    /// Smallest gap one car can follow another at (s).
+    pub min_gap_s: f64,
+    /// Pace advantage needed to pass (s per lap).
+    pub overtake_threshold_s: f64,
+    /// Time lost on a lap spent following within the minimum gap (s).
+    pub following_loss_s: f64,
+}
+
+impl RaceFormat {
+    /// The 2007 Carrera Cup sprint race.
+    pub fn carrera_cup_2007() -> Self {
+        Self {
+            laps: 22,
+            slot_spacing_m: 8.0,
+            // 22 laps at ~1.4 kg (the car file's engine efficiency), a formation lap and a 3 kg reserve.
+            fuel_kg: 36.0,
+            min_gap_s: 0.3,
+            overtake_threshold_s: 0.5,
+            following_loss_s: 0.2,
+        }
+    }
+}
+
+/// One car's race.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CarRace {
+    /// Index of the entry in the field.
+    pub entry: usize,
+    /// Grid position (1-based).
+    pub grid: usize,
+    /// Lap times after traffic (s).
+    pub laps: Vec<LapRecord>,
+    /// Total time (s).
+    pub total_s: f64,
+    /// Fuel left at the flag (kg).
+    pub fuel_left_kg: f64,
+}
+
+/// The classification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RaceResult {
+    /// Cars in finishing order.
+    pub classification: Vec<CarRace>,
+}
+
+impl CarRace {
+    /// Fastest lap (s).
+    pub fn fastest_s(&self) -> f64 {
+        self.laps
+            .iter()
+            .map(|l| l.time_s)
+            .fold(f64::INFINITY, f64::min)
+    }
+    /// Mean lap (s).
+    pub fn mean_s(&self) -> f64 {
+        self.total_s / self.laps.len() as f64
+    }
+    /// Median lap (s): the race pace, robust to lap 1 and to a slip.
+    pub fn median_s(&self) -> f64 {
+        let mut t: Vec<f64> = self.laps.iter().map(|l| l.time_s).collect();
+        t.sort_by(f64::total_cmp);
+        let m = t.len();
+        if m % 2 == 1 {
+            t[m / 2]
+        } else {
+            0.5 * (t[m / 2 - 1] + t[m / 2])
+        }
+    }
+}
+
+/// Runs the race from a grid (`grid[p]` = entry index at position p + 1).
+pub fn race(
+    field: &Field,
+    oracle: &dyn LapOracle,
+    format: &RaceFormat,
+    grid: &[usize],
+    seed: u64,
+    run: u64,
+) -> Result<RaceResult> {
+    let n = grid.len();
+    // Undisturbed laps, per car, in parallel.
+    let free: Vec<(Vec<LapRecord>, f64)> = (0..n)
+        .into_par_iter()
+        .map(|pos| {
+            let k = grid[pos];
+            let s = &field.entries[k].skill;
+            let mut rng = stream(seed, run, 3, k as u64);
+            let scatter = Normal::new(0.0, s.consistency_sd.max(1e-12))
+                .map_err(|e| Error::Solver(format!("scatter distribution: {e}")))?;
+            let mut fuel = format.fuel_kg;
+            let mut laps = Vec::with_capacity(format.laps as usize);
+            for lap in 1..=format.laps {
+                // The race starts on warm tyres (formation lap): the first racing lap is the tyres' second.
+                let grip = tyre_grip(lap + 1);
+                let mut share =
+                    |base: f64| (base * (1.0 + scatter.sample(&mut rng))).min(1.0) * grip;
+                let (g, t, b) = (
+                    share(s.grip_share),
+                    share(s.traction_share),
+                    share(s.brake_share),
+                );
+                let roll: f64 = rng.random();
+                let slip = (roll < s.mistake_per_lap).then(|| Slip {
+                    at_fraction: rng.random(),
+                    speed_factor: 0.75,
+                });
+                let kind = if lap == 1 {
+                    LapKind::Grid {
+                        behind_m: pos as f64 * format.slot_spacing_m,
+                    }
+                } else {
+                    LapKind::Flying
+                };
+                let out = oracle.lap(&LapRequest {
+                    grip_share: g,
+                    traction_share: t,
+                    brake_share: b,
+                    fuel_kg: fuel,
+                    kind,
+                    slip,
+                })?;
+                fuel = (fuel - out.fuel_kg).max(0.0);
+                laps.push(LapRecord {
+                    time_s: out.time_s,
+                    slip: slip.is_some(),
+                });
+            }
+            Ok((laps, fuel))
+        })
+        .collect::<Result<_>>()?;
+
+    // Traffic, lap by lap in running order.
+    let mut cars: Vec<CarRace> = (0..n)
+        .map(|pos| CarRace {
+            entry: grid[pos],
+            grid: pos + 1,
+            laps: Vec::with_capacity(format.laps as usize),
+            total_s: 0.0,
+            fuel_left_kg: free[pos].1,
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect(); // indices into `cars`, running order
+    for lap in 0..format.laps as usize {
+        let mut arrivals: Vec<(usize, f64, f64)> = order
+            .iter()
+            .map(|&c| {
+                let t = free[c].0[lap].time_s;
+                (c, cars[c].total_s + t, t)
+            })
+            .collect();
+        // Walk the running order: each car is checked against the car that crosses just ahead of it.
+        for i in 1..arrivals.len() {
+            let (ahead_arrival, ahead_lap) = (arrivals[i - 1].1, arrivals[i - 1].2);
+            let (c, arrival, lap_t) = arrivals[i];
+            if arrival < ahead_arrival + format.min_gap_s {
+                if ahead_lap - lap_t > format.overtake_threshold_s && arrival < ahead_arrival {
+                    // Clean pass: swap places.
+                    arrivals.swap(i - 1, i);
+                } else {
+                    let held = ahead_arrival + format.min_gap_s + format.following_loss_s;
+                    arrivals[i] = (c, held, lap_t + (held - arrival));
+                }
+            }
+        }
+        for &(c, arrival, lap_t) in &arrivals {
+            cars[c].laps.push(LapRecord {
+                time_s: lap_t,
+                slip: free[c].0[lap].slip,
+            });
+            cars[c].total_s = arrival;
+        }
+        order = arrivals.iter().map(|a| a.0).collect();
+    }
+    let classification = order.into_iter().map(|c| cars[c].clone()).collect();
+    Ok(RaceResult { classification })
+}

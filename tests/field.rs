@@ -1,0 +1,357 @@
+//! The field: skill sensitivities, qualifying format, race mechanics, determinism, bad field files.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::*;
+use lapsim::driver::Field;
+use lapsim::session::qualifying::{qualifying, QualifyingFormat};
+use lapsim::session::race::{race, RaceFormat};
+use lapsim::session::{LapKind, LapOracle, LapRequest, QssOracle};
+use lapsim::track::line::{path_track, LineOptions, LinePath};
+use lapsim::track::{Centerline, TrackOptions};
+use lapsim::Error;
+
+const FIELD: &str = "cars/carrera_cup_2007_oschersleben.toml";
+
+/// The weekend's oracle: Oschersleben on the minimum-curvature line at a 2 m step (quicker than the
+/// default line and step; the mechanics under test do not depend on either).
+fn oracle() -> &'static QssOracle {
+    static O: OnceLock<QssOracle> = OnceLock::new();
+    O.get_or_init(|| {
+        let car = gt3_cup();
+        let c = Centerline::from_file(&project_path("tracks/oschersleben.csv")).unwrap();
+        let (track, _) = path_track(
+            &c,
+            &LinePath::Optimal(LineOptions::default()),
+            &car,
+            TrackOptions {
+                step_m: 2.0,
+                ..TrackOptions::default()
+            },
+        )
+        .unwrap();
+        QssOracle::new(car, track)
+    })
+}
+
+fn field() -> Field {
+    Field::from_file(&project_path(FIELD)).unwrap()
+}
+
+/// A smaller field for the slower tests: the first `n` entries.
+fn small_field(n: usize) -> Field {
+    let mut f = field();
+    f.entries.truncate(n);
+    f
+}
+
+fn flying(grip: f64, traction: f64, brake: f64) -> f64 {
+    oracle()
+        .lap(&LapRequest {
+            grip_share: grip,
+            traction_share: traction,
+            brake_share: brake,
+            fuel_kg: 30.0,
+            kind: LapKind::Flying,
+            slip: None,
+        })
+        .unwrap()
+        .time_s
+}
+
+/// The sensitivities the skill ranges are built on (driver module docs, field file): one per cent of
+/// lateral grip ≈ 0.3 s a lap, of braking and traction a few hundredths; less of any share is never faster.
+#[test]
+fn skill_sensitivities_match_the_documented_scale() {
+    let base = flying(1.0, 1.0, 1.0);
+    let (g, t, b) = (
+        flying(0.99, 1.0, 1.0) - base,
+        flying(1.0, 0.99, 1.0) - base,
+        flying(1.0, 1.0, 0.99) - base,
+    );
+    println!("1 % less: grip +{g:.3} s, traction +{t:.3} s, braking +{b:.3} s (base {base:.3} s)");
+    assert!((0.2..0.4).contains(&g), "grip: {g}");
+    assert!((0.0..0.06).contains(&t) && t > 0.0, "traction: {t}");
+    assert!((0.0..0.06).contains(&b) && b > 0.0, "braking: {b}");
+}
+
+/// The 2007 format: positions 1–15 from the shoot-out, 16–40 from part 1; each car fits as many laps as its
+/// own pace allows in 15 minutes (the lap under way at the flag counts); gaps add up.
+#[test]
+fn qualifying_follows_the_2007_format() {
+    let f = field();
+    let fmt = QualifyingFormat::carrera_cup_2007(30.0);
+    let q = qualifying(&f, oracle(), &fmt, 7, 0).unwrap();
+    assert_eq!(q.grid.len(), 40);
+    for g in &q.grid {
+        assert_eq!(g.part, if g.position <= 15 { 2 } else { 1 }, "{g:?}");
+    }
+    // The shoot-out holds part 1's fastest 15.
+    let mut p1: Vec<(f64, usize)> = q
+        .part1
+        .iter()
+        .enumerate()
+        .map(|(k, r)| (r.best_s, k))
+        .collect();
+    p1.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (_, k) in &p1[..15] {
+        assert!(q.part2[*k].is_some());
+    }
+    for (_, k) in &p1[15..] {
+        assert!(q.part2[*k].is_none());
+    }
+    // Laps fitted: the car crosses the line before the flag to start its last lap.
+    for r in &q.part1 {
+        let before_last: f64 = r.out_lap_s
+            + r.laps[..r.laps.len() - 1]
+                .iter()
+                .map(|l| l.time_s)
+                .sum::<f64>();
+        let total = before_last + r.laps.last().unwrap().time_s;
+        assert!(
+            before_last < fmt.part1_s && total >= fmt.part1_s,
+            "{before_last} / {total}"
+        );
+    }
+    // Gaps are consistent and the grid is ordered within each part.
+    for w in q.grid.windows(2) {
+        if w[0].part == w[1].part {
+            assert!(w[1].best_s >= w[0].best_s);
+            assert!((w[1].gap_ahead_s - (w[1].best_s - w[0].best_s)).abs() < 1e-12);
+        }
+    }
+    let spread = q.grid[39].best_s - q.grid[0].best_s;
+    println!(
+        "pole {:.3} s, spread to P40 {spread:.3} s",
+        q.grid[0].best_s
+    );
+    assert!(
+        (1.0..3.5).contains(&spread),
+        "a one-make field spans 1–3.5 s: {spread}"
+    );
+}
+
+/// The race: 22 laps each; the grid slot costs the back of the grid on lap 1; fuel burns off (laps get
+/// quicker, all else equal); the classification is in order of total time; nobody crosses the line closer
+/// than the minimum gap behind the car ahead after traffic.
+#[test]
+fn race_mechanics_hold() {
+    let f = small_field(10);
+    let grid: Vec<usize> = (0..10).collect();
+    let fmt = RaceFormat::carrera_cup_2007();
+    let r = race(&f, oracle(), &fmt, &grid, 3, 0).unwrap();
+    assert_eq!(r.classification.len(), 10);
+    for c in &r.classification {
+        assert_eq!(c.laps.len(), 22);
+        assert!(
+            c.fuel_left_kg > 0.0 && c.fuel_left_kg < fmt.fuel_kg,
+            "{}",
+            c.fuel_left_kg
+        );
+        let sum: f64 = c.laps.iter().map(|l| l.time_s).sum();
+        assert!((sum - c.total_s).abs() < 1e-6, "{sum} vs {}", c.total_s);
+    }
+    for w in r.classification.windows(2) {
+        assert!(
+            w[1].total_s >= w[0].total_s + fmt.min_gap_s - 1e-9,
+            "{} then {}",
+            w[0].total_s,
+            w[1].total_s
+        );
+    }
+    // Lap 1 from the grid: from rest, and the back slot starts 8 m per place behind.
+    let o = oracle();
+    let req = |kind| LapRequest {
+        grip_share: 1.0,
+        traction_share: 1.0,
+        brake_share: 1.0,
+        fuel_kg: 36.0,
+        kind,
+        slip: None,
+    };
+    let fly = o.lap(&req(LapKind::Flying)).unwrap().time_s;
+    let front = o.lap(&req(LapKind::Grid { behind_m: 0.0 })).unwrap().time_s;
+    let back = o
+        .lap(&req(LapKind::Grid {
+            behind_m: 39.0 * fmt.slot_spacing_m,
+        }))
+        .unwrap()
+        .time_s;
+    println!("flying {fly:.3} s, standing from pole {front:.3} s, from P40 {back:.3} s");
+    assert!(front > fly + 2.0 && back > front + 3.0);
+    // Fuel: the same driver is quicker with 30 kg less on board.
+    let light = o
+        .lap(&LapRequest {
+            fuel_kg: 6.0,
+            ..req(LapKind::Flying)
+        })
+        .unwrap();
+    assert!(light.time_s < fly, "{} vs {fly}", light.time_s);
+    assert!(
+        (1.0..2.0).contains(&light.fuel_kg),
+        "fuel per lap {:.3} kg",
+        light.fuel_kg
+    );
+}
+
+/// Same seed, same result, whatever the thread count: bit-identical with one and with two threads.
+#[test]
+fn sessions_are_bit_identical_with_one_or_two_threads() {
+    let f = small_field(8);
+    let qf = QualifyingFormat {
+        shootout_cars: 4,
+        ..QualifyingFormat::carrera_cup_2007(30.0)
+    };
+    let rf = RaceFormat {
+        laps: 5,
+        ..RaceFormat::carrera_cup_2007()
+    };
+    let weekend = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let q = qualifying(&f, oracle(), &qf, 42, 3).unwrap();
+                let grid: Vec<usize> = q.grid.iter().map(|g| g.entry).collect();
+                let r = race(&f, oracle(), &rf, &grid, 42, 3).unwrap();
+                serde_json::to_string(&(q, r)).unwrap()
+            })
+    };
+    let (one, two) = (weekend(1), weekend(2));
+    assert_eq!(one, two);
+    // And another seed gives another result (the streams are really seeded).
+    let other = {
+        let q = qualifying(&f, oracle(), &qf, 43, 3).unwrap();
+        serde_json::to_string(&q).unwrap()
+    };
+    assert!(!one.starts_with(&other[..other.len().min(200)]));
+}
+
+fn field_text() -> String {
+    std::fs::read_to_string(project_path(FIELD)).unwrap()
+}
+
+fn parse(text: &str) -> Result<Field, Error> {
+    Field::from_toml_str("field.toml", text, &project_path("cars"))
+}
+
+fn expect_param(text: &str, field: &str, words: &[&str]) {
+    match parse(text) {
+        Err(Error::Parameter {
+            field: f, message, ..
+        }) => {
+            assert_eq!(f, field, "{message}");
+            for w in words {
+                assert!(message.contains(w), "{message} lacks {w}");
+            }
+        }
+        other => panic!("expected a parameter error on {field}, got {other:?}"),
+    }
+}
+
+#[test]
+fn duplicate_number_and_name_are_errors() {
+    let t = field_text().replacen("number = 2\n", "number = 1\n", 1);
+    expect_param(
+        &t,
+        "entry[1].number",
+        &["already used by entry[0]", "Richard Westbrook"],
+    );
+    let t = field_text().replacen("name = \"Jörg Hardt\"", "name = \"Richard Westbrook\"", 1);
+    expect_param(&t, "entry[1].name", &["same driver as entry[0]"]);
+}
+
+#[test]
+fn skill_outside_its_range_is_an_error() {
+    let t = field_text().replacen("grip_share = 0.998", "grip_share = 1.02", 1);
+    expect_param(&t, "entry[0].grip_share", &["[0.85, 1]"]);
+    let t = field_text().replacen("consistency_sd = 0.0015", "consistency_sd = -0.1", 1);
+    expect_param(&t, "entry[0].consistency_sd", &["[0, 0.02]"]);
+    let t = field_text().replacen("mistake_per_lap = 0.02", "mistake_per_lap = nan", 1);
+    expect_param(&t, "entry[0].mistake_per_lap", &["must lie in"]);
+}
+
+#[test]
+fn zero_entries_and_too_many_entries_are_errors() {
+    let head = field_text().split("[[entry]]").next().unwrap().to_string();
+    expect_param(&(head.clone() + "entry = []\n"), "entry", &["no entries"]);
+    let one = field_text().split("[[entry]]").nth(1).unwrap().to_string();
+    let mut many = head;
+    for k in 0..41 {
+        many += &format!(
+            "[[entry]]{}",
+            one.replacen("number = 1\n", &format!("number = {}\n", 100 + k), 1)
+                .replacen(
+                    "name = \"Richard Westbrook\"",
+                    &format!("name = \"Driver {k}\""),
+                    1,
+                )
+        );
+    }
+    expect_param(&many, "entry", &["at most 40"]);
+}
+
+#[test]
+fn unknown_key_in_a_field_file_is_an_error() {
+    let t = field_text().replacen("grip_share = 0.998", "grip_shar = 0.998", 1);
+    match parse(&t) {
+        Err(Error::Parse { message, .. }) => assert!(message.contains("grip_shar"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn missing_or_broken_car_file_of_a_field_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fpath = dir.path().join("field.toml");
+    std::fs::write(
+        &fpath,
+        field_text().replace(
+            "car_file = \"porsche_997_gt3_cup.toml\"",
+            "car_file = \"nope.toml\"",
+        ),
+    )
+    .unwrap();
+    let f = Field::from_file(&fpath).unwrap();
+    let err = lapsim::vehicle::Car::from_file(&f.car_path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nope.toml"), "{err}");
+    let broken = std::fs::read_to_string(project_path("cars/porsche_997_gt3_cup.toml"))
+        .unwrap()
+        .replace("car_kg", "car_kgg");
+    std::fs::write(dir.path().join("nope.toml"), broken).unwrap();
+    let err = lapsim::vehicle::Car::from_file(&f.car_path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("nope.toml") && err.contains("car_kgg"),
+        "{err}"
+    );
+}
+
+#[test]
+fn seed_that_is_not_a_number_is_a_usage_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lapsim"))
+        .args([
+            "qualifying",
+            "--field",
+            FIELD,
+            "--track",
+            "tracks/oschersleben.csv",
+            "--seed",
+            "abc",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--seed") && err.contains("abc") && !err.contains("panicked"),
+        "{err}"
+    );
+}
