@@ -19,9 +19,9 @@ use crate::vehicle::{Car, CarParams, Envelope, MAX_MU};
 #[derive(Debug, Parser)]
 #[command(name = "lapsim", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; without a subcommand, the whole Oschersleben 2007 weekend (`weekend`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Subcommands.
@@ -37,6 +37,41 @@ pub enum Command {
     Qualifying(SessionArgs),
     /// Qualifying, then the race from that grid: the classification and race pace.
     Race(SessionArgs),
+    /// The shipped Oschersleben 2007 event end to end: the lap, qualifying, the race, every chart, and
+    /// output/weekend.md. What plain `lapsim` does.
+    Weekend(WeekendArgs),
+}
+
+/// `lapsim weekend`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct WeekendArgs {
+    /// Field file (TOML).
+    #[arg(
+        long,
+        default_value = "cars/carrera_cup_2007_oschersleben.toml",
+        value_name = "FILE"
+    )]
+    pub field: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, default_value = "tracks/oschersleben.csv", value_name = "FILE")]
+    pub track: PathBuf,
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 2007)]
+    pub seed: u64,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+impl Default for WeekendArgs {
+    fn default() -> Self {
+        Self {
+            field: "cars/carrera_cup_2007_oschersleben.toml".into(),
+            track: "tracks/oschersleben.csv".into(),
+            seed: 2007,
+            out: "output".into(),
+        }
+    }
 }
 
 /// `lapsim qualifying` and `lapsim race`.
@@ -199,7 +234,11 @@ pub struct CalibrateArgs {
 
 /// Runs a parsed command line, printing to stdout.
 pub fn execute(cli: Cli) -> Result<()> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return crate::weekend::weekend_command(&WeekendArgs::default()).map(|_| ());
+    };
+    match command {
+        Command::Weekend(a) => crate::weekend::weekend_command(&a).map(|_| ()),
         Command::Run(a) => run(&a).map(|_| ()),
         Command::Calibrate(a) => calibrate(&a).map(|_| ()),
         Command::Line(a) => line(&a).map(|_| ()),

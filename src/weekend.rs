@@ -439,3 +439,225 @@ fn stats_table(stats: &[DriverStats], runs: u64, race: bool) -> String {
     }
     out
 }
+
+/// A race time as m:ss.sss.
+fn race_time(t_s: f64) -> String {
+    format!("{}:{:06.3}", (t_s / 60.0) as u64, t_s % 60.0)
+}
+
+/// Tells the user what is happening (stderr, so stdout stays the report).
+fn step(msg: &str) {
+    eprintln!("[lapsim] {msg}");
+}
+
+/// The whole weekend: the lap on the line and on the centreline, qualifying, the race, every chart and
+/// `weekend.md`. Returns the files written.
+pub fn weekend_command(a: &crate::cli::WeekendArgs) -> Result<Vec<PathBuf>> {
+    use crate::plot;
+    use crate::solver::{LapSolver, Start};
+    let started = std::time::Instant::now();
+    step(&format!(
+        "reading {} and {}",
+        a.field.display(),
+        a.track.display()
+    ));
+    let field = Field::from_file(&a.field)?;
+    let car = Car::from_file(&field.car_path)?;
+    let centerline = Centerline::from_file(&a.track)?;
+    let options = TrackOptions::default();
+    step("computing the racing line (minimum curvature, then the minimum-time blend)");
+    let (line_track, _) = path_track(
+        &centerline,
+        &LinePath::MinimumTime(LineOptions::default()),
+        &car,
+        options,
+    )?;
+    let centre = crate::track::Track::new(&centerline, options)?;
+    let env = crate::vehicle::Envelope::new(&car);
+    let lap_of = |track: &crate::track::Track, car: &Car| -> Result<crate::solver::Telemetry> {
+        let env = crate::vehicle::Envelope::new(car);
+        let mut s = LapSolver::new(track, &env);
+        s.solve(Start::Flying)?;
+        s.telemetry()
+    };
+    let tel_line = lap_of(&line_track, &car)?;
+    let tel_centre = lap_of(&centre, &car)?;
+    let out = &a.out;
+    let tname = track_name(&a.track);
+    let mut files = Vec::new();
+    let name = car.params().name.clone();
+    step("drawing the lap charts");
+    let f = out.join(format!("{tname}__weekend_speed.png"));
+    plot::speed_trace(
+        &f,
+        &format!("{name} — {tname}, minimum-time line"),
+        &tel_line,
+    )?;
+    files.push(f);
+    let f = out.join(format!("{tname}__weekend_map.png"));
+    plot::track_map(
+        &f,
+        &format!("{name} — {tname}: speed on the line"),
+        &centre,
+        &tel_line,
+    )?;
+    files.push(f);
+    let f = out.join(format!("{tname}__weekend_line_vs_centreline.png"));
+    plot::laps::lap_overlay(
+        &f,
+        &format!("{tname}: optimised line against the centreline"),
+        &[("line", &tel_line), ("centreline", &tel_centre)],
+    )?;
+    files.push(f);
+    let f = out.join(format!("{tname}__weekend_gg.png"));
+    plot::laps::gg_diagram(
+        &f,
+        &format!("GG diagram — {name}, {tname}"),
+        &tel_line,
+        &env,
+    )?;
+    files.push(f);
+
+    step("qualifying: part 1 (15 min, 40 cars), part 2 (10 min shoot-out)");
+    let oracle = QssOracle::new(car.clone(), line_track.clone());
+    let qformat = QualifyingFormat::carrera_cup_2007(car.params().mass.fuel_kg);
+    let q = qualifying(&field, &oracle, &qformat, a.seed, 0)?;
+    let f = out.join(format!("{tname}__weekend_qualifying.png"));
+    plot::field::qualifying_gaps(
+        &f,
+        &format!(
+            "{} — qualifying gaps to pole (seed {})",
+            field.event, a.seed
+        ),
+        &q,
+    )?;
+    files.push(f);
+    // Pole vs P15 vs P40: each driver's nominal lap (skill shares, no scatter) on the line.
+    let nominal = |k: usize| -> Result<crate::solver::Telemetry> {
+        let s = &field.entries[k].skill;
+        lap_of(
+            &line_track,
+            &car.with_shares(s.grip_share, s.traction_share, s.brake_share)?,
+        )
+    };
+    let picks: Vec<(String, crate::solver::Telemetry)> = [0usize, 14, q.grid.len() - 1]
+        .iter()
+        .filter(|&&p| p < q.grid.len())
+        .map(|&p| {
+            Ok((
+                format!("P{} {}", p + 1, q.grid[p].name),
+                nominal(q.grid[p].entry)?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let refs: Vec<(&str, &crate::solver::Telemetry)> =
+        picks.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let f = out.join(format!("{tname}__weekend_pole_p15_p40.png"));
+    plot::laps::lap_overlay(
+        &f,
+        "Nominal laps of pole, P15 and P40 (skill shares, no scatter)",
+        &refs,
+    )?;
+    files.push(f);
+
+    step("race: 22 laps from a standing start");
+    let rformat = RaceFormat::carrera_cup_2007();
+    let grid: Vec<usize> = q.grid.iter().map(|g| g.entry).collect();
+    let r = race(&field, &oracle, &rformat, &grid, a.seed, 0)?;
+    let chosen: Vec<usize> = r.classification.iter().take(5).map(|c| c.entry).collect();
+    let f = out.join(format!("{tname}__weekend_race.png"));
+    plot::field::race_laps(
+        &f,
+        &format!("{} — race, top five (seed {})", field.event, a.seed),
+        &field,
+        &r,
+        &chosen,
+    )?;
+    files.push(f);
+    let stem = format!("{tname}__weekend");
+    write_grid_csv(&out.join(format!("{stem}_qualifying.csv")), &q)?;
+    files.extend(write_race_csvs(out, &stem, &field, &r)?);
+
+    // The report.
+    let winner = &r.classification[0];
+    let pole = &q.grid[0];
+    let md_rel = |p: &PathBuf| {
+        p.file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+    };
+    let mut md = format!("# {}\n\nPredicted by lapsim {} from first principles: the GT3 Cup car file, the {} track \
+        file, the field file's driver skills and seed {}.\n\nReproduce: `cargo run --release -- weekend --seed {}` \
+        (or plain `cargo run --release`, seed 2007).\n\n",
+        field.event, env!("CARGO_PKG_VERSION"), tname, a.seed, a.seed);
+    md += &format!(
+        "## Key figures\n\n| | |\n|---|---|\n| lap of the car on the optimised line (no driver limits) | {} |\n\
+         | the same on the centreline | {} |\n| top speed at the end of the start/finish straight | {:.1} km/h |\n\
+         | pole | {} — {} |\n| gap pole → P15 / P40 | {:+.3} s / {:+.3} s |\n\
+         | winner | {} — {} for {} laps |\n| winner's race pace (median lap) | {} |\n| fastest race lap | {} |\n\n",
+        crate::report::format_lap_time(tel_line.summary.lap.lap_time_s),
+        crate::report::format_lap_time(tel_centre.summary.lap.lap_time_s),
+        tel_line.summary.v_max_mps * 3.6,
+        pole.name,
+        crate::report::format_lap_time(pole.best_s),
+        q.grid.get(14).map_or(0.0, |g| g.gap_to_pole_s),
+        q.grid.last().map_or(0.0, |g| g.gap_to_pole_s),
+        field.entries[winner.entry].name,
+        race_time(winner.total_s),
+        rformat.laps,
+        crate::report::format_lap_time(winner.median_s()),
+        crate::report::format_lap_time(
+            r.classification.iter().map(|c| c.fastest_s()).fold(f64::INFINITY, f64::min)
+        ),
+    );
+    md += "## The lap\n\n";
+    for f in &files[..4] {
+        md += &format!("![{}]({})\n\n", md_rel(f), md_rel(f));
+    }
+    md += "## Qualifying grid\n\n| pos | no | driver | best | gap to pole | gap ahead | part |\n|---|---|---|---|---|---|---|\n";
+    for g in &q.grid {
+        md += &format!(
+            "| {} | {} | {} | {} | {:+.3} | {:+.3} | {} |\n",
+            g.position,
+            g.number,
+            g.name,
+            crate::report::format_lap_time(g.best_s),
+            g.gap_to_pole_s,
+            g.gap_ahead_s,
+            g.part
+        );
+    }
+    md += &format!(
+        "\n![qualifying]({})\n\n![pole, P15, P40]({})\n\n",
+        md_rel(&files[4]),
+        md_rel(&files[5])
+    );
+    md += "## Race result\n\n| pos | no | driver | grid | total | gap | fastest | mean | median |\n|---|---|---|---|---|---|---|---|---|\n";
+    for (p, c) in r.classification.iter().enumerate() {
+        let e = &field.entries[c.entry];
+        md += &format!(
+            "| {} | {} | {} | {} | {}:{:06.3} | {:+.3} | {} | {} | {} |\n",
+            p + 1,
+            e.number,
+            e.name,
+            c.grid,
+            (c.total_s / 60.0) as u64,
+            c.total_s % 60.0,
+            c.total_s - winner.total_s,
+            crate::report::format_lap_time(c.fastest_s()),
+            crate::report::format_lap_time(c.mean_s()),
+            crate::report::format_lap_time(c.median_s())
+        );
+    }
+    md += &format!("\n![race]({})\n", md_rel(&files[6]));
+    let mdp = out.join("weekend.md");
+    write_atomic(&mdp, |w| w.write_all(md.as_bytes()))?;
+    files.push(mdp);
+    say(&format!("{} — seed {}\n", field.event, a.seed));
+    say(&grid_table(&field, &q));
+    say(&classification_table(&field, &r));
+    for f in &files {
+        say(&format!("  wrote {}\n", f.display()));
+    }
+    step(&format!("done in {:.1} s", started.elapsed().as_secs_f64()));
+    Ok(files)
+}

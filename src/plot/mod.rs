@@ -1,8 +1,12 @@
-//! Charts drawn with plotters into PNG files: the speed trace of a lap.
+//! Charts drawn with plotters into PNG files: the speed trace and the track map of a lap here, lap
+//! comparisons and the GG diagram in [`laps`], the qualifying and race charts in [`field`].
 //!
 //! Text renders through plotters' `ab_glyph` backend from the DejaVu fonts embedded by the `dejavu` crate
 //! (licence: `assets/fonts/LICENSE-DejaVu.txt`), registered once by [`register_fonts`]; nothing needs system
 //! font libraries.
+
+pub mod field;
+pub mod laps;
 
 use std::path::Path;
 use std::sync::Once;
@@ -32,9 +36,50 @@ pub fn register_fonts() {
 /// Size of the speed-trace PNG (pixels).
 pub const SPEED_TRACE_SIZE: (u32, u32) = (1600, 900);
 
+/// Where a chart panel sits in the image and what it shows: data ranges and the pixel rectangle, so tests can
+/// check that known values land where they belong.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PanelMap {
+    /// Data range on x.
+    pub x_range: (f64, f64),
+    /// Data range on y.
+    pub y_range: (f64, f64),
+    /// Pixel columns of the plotting area (left, right).
+    pub px_x: (i32, i32),
+    /// Pixel rows of the plotting area (top, bottom).
+    pub px_y: (i32, i32),
+}
+
+impl PanelMap {
+    pub(crate) fn of(
+        area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+        x: (f64, f64),
+        y: (f64, f64),
+    ) -> Self {
+        let (rx, ry) = area.get_pixel_range();
+        Self {
+            x_range: x,
+            y_range: y,
+            px_x: (rx.start, rx.end - 1),
+            px_y: (ry.start, ry.end - 1),
+        }
+    }
+
+    /// Pixel of a data point (linear map, y downwards).
+    pub fn pixel(&self, x: f64, y: f64) -> (i32, i32) {
+        let fx = (x - self.x_range.0) / (self.x_range.1 - self.x_range.0);
+        let fy = (y - self.y_range.0) / (self.y_range.1 - self.y_range.0);
+        (
+            self.px_x.0 + (fx * f64::from(self.px_x.1 - self.px_x.0)).round() as i32,
+            self.px_y.1 - (fy * f64::from(self.px_y.1 - self.px_y.0)).round() as i32,
+        )
+    }
+}
+
 /// Draws a speed trace: speed against distance with sector lines and the slowest corners labelled, and a
-/// second panel with throttle, brake and gear. Written atomically to `path` (PNG).
-pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<()> {
+/// second panel with throttle, brake and gear. Written atomically to `path` (PNG). Returns where the speed
+/// panel sits.
+pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<PanelMap> {
     register_fonts();
     let perr = |e: &dyn std::fmt::Display| Error::Plot {
         path: path.to_path_buf(),
@@ -42,6 +87,7 @@ pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<()> {
     };
     let (w, h) = SPEED_TRACE_SIZE;
     let mut buf = vec![0u8; (w * h * 3) as usize];
+    let map;
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| perr(&e))?;
@@ -73,9 +119,16 @@ pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<()> {
             .y_label_area_size(80)
             .build_cartesian_2d(0.0..s_max, 0.0..v_axis_max)
             .map_err(|e| perr(&e))?;
+        map = PanelMap::of(
+            &c.plotting_area().strip_coord_spec(),
+            (0.0, s_max),
+            (0.0, v_axis_max),
+        );
         c.configure_mesh()
             .x_desc("distance s (m)")
             .y_desc("speed v (km/h)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style((FONT, 20))
             .axis_desc_style((FONT, 22))
             .light_line_style(RGBColor(235, 235, 235))
@@ -129,6 +182,8 @@ pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<()> {
         c2.configure_mesh()
             .x_desc("distance s (m)")
             .y_desc("pedal (%)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style((FONT, 20))
             .axis_desc_style((FONT, 22))
             .light_line_style(RGBColor(235, 235, 235))
@@ -182,11 +237,12 @@ pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<()> {
             .map_err(|e| perr(&e))?;
         root.present().map_err(|e| perr(&e))?;
     }
-    save_png(path, &buf, w, h)
+    save_png(path, &buf, w, h)?;
+    Ok(map)
 }
 
 /// Encodes an RGB buffer as PNG and writes it atomically.
-fn save_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
+pub(crate) fn save_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
     let img = image::RgbImage::from_raw(w, h, rgb.to_vec()).ok_or_else(|| Error::Plot {
         path: path.to_path_buf(),
         message: "buffer size does not match the image".into(),
@@ -203,7 +259,7 @@ fn save_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
 }
 
 /// Colour for a value in `[0, 1]` on a blue–green–yellow–red ramp.
-fn ramp(t: f64) -> RGBColor {
+pub(crate) fn ramp(t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0);
     let stops = [(40, 60, 200), (30, 170, 90), (240, 200, 40), (210, 30, 30)];
     let x = t * (stops.len() - 1) as f64;
