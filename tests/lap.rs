@@ -178,3 +178,34 @@ fn chunked_passes_match_the_sequential_reference_exactly() {
         }
     }
 }
+
+/// The corner table (used by the field, one per fuel load) reproduces the exact corner limits of a driver's
+/// scaled envelope: within 2e-4 of the speed (log-log interpolation on 1024 points in curvature, linear
+/// between traction shares 0.05 apart).
+#[test]
+fn corner_table_matches_exact_corner_limits_of_scaled_envelopes() {
+    use lapsim::solver::{corner_speed_mps, CornerTable};
+    let car = gt3_cup();
+    let env = Envelope::new(&car);
+    let table = CornerTable::new(&env);
+    let mut worst = 0.0_f64;
+    for (g, t, b) in [(1.0, 1.0, 1.0), (0.95, 0.9, 0.92), (0.86, 0.85, 0.99)] {
+        let scaled = env.with_shares(g, t, b);
+        let exact_env = Envelope::new(&car.with_shares(g, t, b).unwrap());
+        for k in 0..400 {
+            let kappa = 1e-4 * (0.3_f64 / 1e-4).powf(k as f64 / 399.0);
+            let exact = corner_speed_mps(&exact_env, kappa);
+            let from_scaled = corner_speed_mps(&scaled, kappa);
+            // with_shares is the same table as a rebuilt envelope (to rounding).
+            assert!(
+                (from_scaled - exact).abs() < 1e-9 * exact,
+                "κ {kappa}: {from_scaled} vs {exact}"
+            );
+            let tab = table.speed_mps(kappa, g, t);
+            let e = (tab - exact).abs() / exact;
+            worst = worst.max(e);
+        }
+    }
+    println!("largest relative error of the corner table: {worst:.2e}");
+    assert!(worst < 2e-4, "{worst}");
+}

@@ -58,23 +58,37 @@ pub trait LapOracle: Sync {
     fn lap(&self, request: &LapRequest) -> Result<LapOutcome>;
 }
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use crate::error::Error;
-use crate::solver::{LapSolver, Start};
+use crate::solver::{CornerTable, LapSolver, Start};
 use crate::track::Track;
 use crate::vehicle::{Car, Envelope};
 
-/// The QSS oracle with its car and track: each request rebuilds the car's envelope for the fuel on board and
-/// the driver's shares, solves a flying lap (with a slip as a speed cap at a corner), and for a grid start
-/// re-runs the traction pass from rest at the grid slot.
+/// Fuel loads are rounded to this step (kg) to share envelopes between laps and drivers: half a kilogram is
+/// 0.04 % of the car's mass, about 0.01 s a lap.
+pub const FUEL_STEP_KG: f64 = 0.5;
+
+/// The QSS oracle of a car on a track (the path the drivers take). For each fuel load (rounded to
+/// [`FUEL_STEP_KG`]) it tabulates the car's envelope and corner limits once, shared by every driver and lap;
+/// a lap then scales the envelope by the driver's shares ([`Envelope::with_shares`]), takes the corner limits
+/// from the table, solves a flying lap (a slip is a speed cap at a corner), and for a grid start re-runs the
+/// traction pass from rest at the grid slot.
 pub struct QssOracle {
     car: Car,
     track: Track,
+    cache: Mutex<HashMap<i64, Arc<(Envelope, CornerTable)>>>,
 }
 
 impl QssOracle {
-    /// An oracle for `car` on `track` (the path the drivers take).
+    /// An oracle for `car` on `track`.
     pub fn new(car: Car, track: Track) -> Self {
-        Self { car, track }
+        Self {
+            car,
+            track,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
     /// The car.
     pub fn car(&self) -> &Car {
@@ -84,17 +98,64 @@ impl QssOracle {
     pub fn track(&self) -> &Track {
         &self.track
     }
+
+    /// Envelope and corner table for a fuel load. Deterministic: whichever thread builds an entry, it is the
+    /// same function of the rounded fuel load.
+    fn base(&self, fuel_kg: f64) -> Result<Arc<(Envelope, CornerTable)>> {
+        let key = (fuel_kg / FUEL_STEP_KG).round() as i64;
+        if let Some(b) = self
+            .cache
+            .lock()
+            .map_err(|_| Error::Solver("oracle cache poisoned".into()))?
+            .get(&key)
+        {
+            return Ok(Arc::clone(b));
+        }
+        let car = self.car.with_fuel_kg(key as f64 * FUEL_STEP_KG)?;
+        let env = Envelope::new(&car);
+        let table = CornerTable::new(&env);
+        let entry = Arc::new((env, table));
+        let mut cache = self
+            .cache
+            .lock()
+            .map_err(|_| Error::Solver("oracle cache poisoned".into()))?;
+        Ok(Arc::clone(cache.entry(key).or_insert(entry)))
+    }
 }
 
 impl LapOracle for QssOracle {
     fn lap(&self, r: &LapRequest) -> Result<LapOutcome> {
-        let car = self.car.with_fuel_kg(r.fuel_kg)?.with_shares(
-            r.grip_share,
-            r.traction_share,
-            r.brake_share,
-        )?;
-        let env = Envelope::new(&car);
-        let mut solver = LapSolver::new(&self.track, &env);
+        for (name, v) in [
+            ("grip", r.grip_share),
+            ("traction", r.traction_share),
+            ("brake", r.brake_share),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                return Err(Error::Option {
+                    option: format!("{name} share"),
+                    value: v.to_string(),
+                    message: "must lie in (0, 1]".into(),
+                });
+            }
+        }
+        if !(r.fuel_kg.is_finite() && r.fuel_kg >= 0.0) {
+            return Err(Error::Option {
+                option: "fuel_kg".into(),
+                value: r.fuel_kg.to_string(),
+                message: "must be a mass ≥ 0".into(),
+            });
+        }
+        let base = self.base(r.fuel_kg)?;
+        let env = base
+            .0
+            .with_shares(r.grip_share, r.traction_share, r.brake_share);
+        let v_corner: Vec<f64> = self
+            .track
+            .curvature_1pm()
+            .iter()
+            .map(|k| base.1.speed_mps(k.abs(), r.grip_share, r.traction_share))
+            .collect();
+        let mut solver = LapSolver::with_corner_speeds(&self.track, &env, v_corner);
         if let Some(slip) = r.slip {
             if !(0.0..=1.0).contains(&slip.at_fraction) || !(0.0..=1.0).contains(&slip.speed_factor)
             {
@@ -110,7 +171,7 @@ impl LapOracle for QssOracle {
             let target = (slip.at_fraction * n as f64) as usize % n;
             let corner = (0..n)
                 .filter(|&i| v[i] <= v[(i + n - 1) % n] && v[i] < v[(i + 1) % n])
-                .min_by_key(|&i| {
+                .min_by_key(|&i: &usize| {
                     let d = i.abs_diff(target);
                     d.min(n - d)
                 })
@@ -120,14 +181,14 @@ impl LapOracle for QssOracle {
             solver.set_speed_caps(Some(&caps))?;
         }
         let flying = solver.solve(Start::Flying)?;
-        let work = solver.engine_work_j(car.params().driveline.efficiency_ratio)?;
+        let work = solver.engine_work_j(self.car.params().driveline.efficiency_ratio)?;
         let time_s = match r.kind {
             LapKind::Flying => flying.lap_time_s,
             LapKind::Grid { behind_m } => solver.grid_lap_time_s(behind_m)?,
         };
         Ok(LapOutcome {
             time_s,
-            fuel_kg: car.fuel_for_work_kg(work),
+            fuel_kg: self.car.fuel_for_work_kg(work),
         })
     }
 }

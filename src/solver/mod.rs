@@ -94,12 +94,22 @@ pub struct LapSolver<'a> {
 impl<'a> LapSolver<'a> {
     /// Prepares the buffers and the corner-limit speeds of `track` for `env`.
     pub fn new(track: &'a Track, env: &'a Envelope) -> Self {
-        let n = track.len();
-        let kappa_abs: Vec<f64> = track.curvature_1pm().iter().map(|k| k.abs()).collect();
-        let v_corner: Vec<f64> = kappa_abs
+        let v_corner: Vec<f64> = track
+            .curvature_1pm()
             .iter()
-            .map(|&k| corner_speed_mps(env, k))
+            .map(|&k| corner_speed_mps(env, k.abs()))
             .collect();
+        Self::with_corner_speeds(track, env, v_corner)
+    }
+
+    /// Prepares the buffers with corner-limit speeds computed elsewhere (one per point, m/s), e.g. from a
+    /// [`CornerTable`]; they are capped at the envelope's top speed.
+    pub fn with_corner_speeds(track: &'a Track, env: &'a Envelope, mut v_corner: Vec<f64>) -> Self {
+        let n = track.len();
+        assert_eq!(v_corner.len(), n, "one corner speed per track point");
+        let top = env.top_speed_mps();
+        v_corner.iter_mut().for_each(|v| *v = v.min(top));
+        let kappa_abs: Vec<f64> = track.curvature_1pm().iter().map(|k| k.abs()).collect();
         Self {
             track,
             env,
@@ -360,11 +370,85 @@ impl<'a> LapSolver<'a> {
     }
 }
 
+/// Corner-limit speeds of an envelope tabulated against curvature (log-spaced, interpolated as a power law:
+/// `v ∝ κ^(−1/2)` where grip limits, so log v is nearly linear in log κ) and against the driver's traction
+/// share (which sets how much of the ellipse is needed to balance drag: up to 0.2 % of the speed at 280 km/h).
+/// For a driver using a share `g` of the lateral grip, the lateral limit `v² κ = g a_y,max(v)` is the
+/// unscaled one at `κ / g`, so one table per fuel load serves every driver ([`CornerTable::speed_mps`]).
+#[derive(Debug, Clone)]
+pub struct CornerTable {
+    log_k0: f64,
+    dlog_k: f64,
+    /// `log_v[s][i]`: traction share `TRACTION_SHARES[s]`, curvature index `i`.
+    log_v: Vec<Vec<f64>>,
+    top_mps: f64,
+}
+
+impl CornerTable {
+    /// Smallest and largest curvature tabulated (1/m): a 10 km radius (grip never limits) to a 2 m one.
+    pub const K_RANGE: (f64, f64) = (1e-4, 0.5);
+    /// Table size in curvature.
+    pub const POINTS: usize = 1024;
+    /// Traction shares tabulated (interpolated linearly between, clamped outside).
+    pub const TRACTION_SHARES: [f64; 4] = [0.85, 0.9, 0.95, 1.0];
+
+    /// Tabulates the corner-limit speed of `env`.
+    pub fn new(env: &Envelope) -> Self {
+        let (k0, k1) = Self::K_RANGE;
+        let (log_k0, log_k1) = (k0.ln(), k1.ln());
+        let dlog_k = (log_k1 - log_k0) / (Self::POINTS - 1) as f64;
+        let log_v = Self::TRACTION_SHARES
+            .iter()
+            .map(|&t| {
+                let e = env.with_shares(1.0, t, 1.0);
+                (0..Self::POINTS)
+                    .map(|i| {
+                        let k = (log_k0 + i as f64 * dlog_k).exp();
+                        corner_speed_below(&e, k, e.v_table_max_mps())
+                            .max(1e-9)
+                            .ln()
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            log_k0,
+            dlog_k,
+            log_v,
+            top_mps: env.top_speed_mps(),
+        }
+    }
+
+    /// Corner-limit speed at curvature magnitude `kappa_abs` for a driver using `grip_share` of the lateral
+    /// grip and `traction_share` of the traction (m/s).
+    pub fn speed_mps(&self, kappa_abs: f64, grip_share: f64, traction_share: f64) -> f64 {
+        let k = kappa_abs / grip_share;
+        if k <= Self::K_RANGE.0 {
+            return self.top_mps;
+        }
+        let x = ((k.ln() - self.log_k0) / self.dlog_k).min((Self::POINTS - 1) as f64 - 1e-9);
+        let i = x as usize;
+        let f = x - i as f64;
+        let ts = &Self::TRACTION_SHARES;
+        let t = traction_share.clamp(ts[0], ts[ts.len() - 1]);
+        let s = ts.partition_point(|&v| v <= t).clamp(1, ts.len() - 1) - 1;
+        let g = (t - ts[s]) / (ts[s + 1] - ts[s]);
+        let at = |row: &Vec<f64>| row[i] + f * (row[i + 1] - row[i]);
+        let lv = at(&self.log_v[s]) + g * (at(&self.log_v[s + 1]) - at(&self.log_v[s]));
+        lv.exp().min(self.top_mps)
+    }
+}
+
 /// Corner-limit speed for a curvature magnitude `kappa_abs` (1/m): the highest speed at which the lateral
 /// demand fits the tyres and the ellipse leaves the tyres enough to balance drag and rolling resistance; the
 /// top speed where grip never limits.
 pub fn corner_speed_mps(env: &Envelope, kappa_abs: f64) -> f64 {
-    let v_top = env.top_speed_mps();
+    corner_speed_below(env, kappa_abs, env.top_speed_mps())
+}
+
+/// The grip limit of [`corner_speed_mps`] searched up to `v_top` (the top speed, or higher for a table that
+/// must not have a kink where the limit meets the top speed).
+fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
     let feasible = |v: f64| {
         let node = env.at(v);
         let ay = v * v * kappa_abs;
