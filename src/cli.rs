@@ -95,6 +95,9 @@ pub struct SessionArgs {
     /// Arc-length step (m).
     #[arg(long, default_value_t = 1.0, value_name = "M")]
     pub step_m: f64,
+    /// Car numbers to draw in the race chart (lap times and gaps to the leader); default: the top five.
+    #[arg(long, value_delimiter = ',', value_name = "N,N,...")]
+    pub drivers: Vec<u32>,
     /// Directory for the results.
     #[arg(long, default_value = "output", value_name = "DIR")]
     pub out: PathBuf,

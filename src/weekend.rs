@@ -259,6 +259,15 @@ pub fn qualifying_command(a: &SessionArgs) -> Result<Vec<DriverStats>> {
     say(&grid_table(&field, first));
     let csv = a.out.join(format!("{stem}_qualifying.csv"));
     write_grid_csv(&csv, first)?;
+    let png = a.out.join(format!("{stem}_qualifying.png"));
+    crate::plot::field::qualifying_gaps(
+        &png,
+        &format!(
+            "{} — qualifying gaps to pole (seed {})",
+            field.event, a.seed
+        ),
+        first,
+    )?;
     let stats = stats(&field, &results, None);
     let json = a.out.join(format!("{stem}_qualifying.json"));
     write_json(
@@ -287,6 +296,22 @@ pub fn qualifying_command(a: &SessionArgs) -> Result<Vec<DriverStats>> {
 pub fn race_command(a: &SessionArgs) -> Result<Vec<DriverStats>> {
     check_runs(a)?;
     let (field, oracle) = load_weekend(a)?;
+    // The drivers of the race chart, checked before anything runs.
+    let chosen: Vec<usize> = a
+        .drivers
+        .iter()
+        .map(|n| {
+            field
+                .entries
+                .iter()
+                .position(|e| e.number == *n)
+                .ok_or_else(|| Error::Option {
+                    option: "drivers".into(),
+                    value: n.to_string(),
+                    message: "no entry has this car number".into(),
+                })
+        })
+        .collect::<Result<_>>()?;
     let qformat = QualifyingFormat::carrera_cup_2007(oracle.car().params().mass.fuel_kg);
     let rformat = RaceFormat::carrera_cup_2007();
     let bar = progress(a.runs, "weekend");
@@ -309,6 +334,20 @@ pub fn race_command(a: &SessionArgs) -> Result<Vec<DriverStats>> {
     ));
     say(&classification_table(&field, r));
     let mut written = write_race_csvs(&a.out, &stem, &field, r)?;
+    let chosen: Vec<usize> = if chosen.is_empty() {
+        r.classification.iter().take(5).map(|c| c.entry).collect()
+    } else {
+        chosen
+    };
+    let png = a.out.join(format!("{stem}_race.png"));
+    crate::plot::field::race_laps(
+        &png,
+        &format!("{} — race (seed {})", field.event, a.seed),
+        &field,
+        r,
+        &chosen,
+    )?;
+    written.push(png);
     let qs: Vec<QualifyingResult> = results.iter().map(|x| x.0.clone()).collect();
     let rs: Vec<RaceResult> = results.iter().map(|x| x.1.clone()).collect();
     let stats = stats(&field, &qs, Some(&rs));

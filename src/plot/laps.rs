@@ -147,7 +147,7 @@ pub fn lap_overlay(path: &Path, title: &str, laps: &[(&str, &Telemetry)]) -> Res
             .map_err(|e| perr(&e))?;
         c2.configure_mesh()
             .x_desc("distance (m)")
-            .y_desc(format!("time behind {} (s)", laps[0].0))
+            .y_desc("time behind the first lap (s)")
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| format!("{v:.2}"))
             .label_style((FONT, 20))
