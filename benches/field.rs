@@ -1,0 +1,60 @@
+//! Field benchmarks: full qualifying (both parts, 40 cars) and the 40-car 22-lap race on the weekend's line.
+//! Run with `RAYON_NUM_THREADS=1` and `=2` to see the speed-up across cores.
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use lapsim::driver::Field;
+use lapsim::session::qualifying::{qualifying, QualifyingFormat};
+use lapsim::session::race::{race, RaceFormat};
+use lapsim::session::QssOracle;
+use lapsim::track::line::{path_track, LineOptions, LinePath};
+use lapsim::track::{Centerline, TrackOptions};
+use lapsim::vehicle::Car;
+
+fn path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn bench_field(c: &mut Criterion) {
+    let field = Field::from_file(&path("cars/carrera_cup_2007_oschersleben.toml")).unwrap();
+    let car = Car::from_file(&field.car_path).unwrap();
+    let centerline = Centerline::from_file(&path("tracks/oschersleben.csv")).unwrap();
+    let (track, _) = path_track(
+        &centerline,
+        &LinePath::MinimumTime(LineOptions::default()),
+        &car,
+        TrackOptions::default(),
+    )
+    .unwrap();
+    let qf = QualifyingFormat::carrera_cup_2007(car.params().mass.fuel_kg);
+    let rf = RaceFormat::carrera_cup_2007();
+    let oracle = QssOracle::new(car, track);
+    let grid: Vec<usize> = qualifying(&field, &oracle, &qf, 2007, 0)
+        .unwrap()
+        .grid
+        .iter()
+        .map(|g| g.entry)
+        .collect();
+    // Warm the oracle's fuel-load cache for the race.
+    race(&field, &oracle, &rf, &grid, 2007, 0).unwrap();
+    let mut g = c.benchmark_group("field");
+    g.sample_size(10);
+    let mut run = 0;
+    g.bench_function("qualifying_40_cars", |b| {
+        b.iter(|| {
+            run += 1;
+            qualifying(&field, &oracle, &qf, 2007, run).unwrap()
+        })
+    });
+    g.bench_function("race_40_cars_22_laps", |b| {
+        b.iter(|| {
+            run += 1;
+            race(&field, &oracle, &rf, &grid, 2007, run).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_field);
+criterion_main!(benches);
