@@ -56,3 +56,73 @@ pub struct LapRecord {
     /// Whether the driver slipped on this lap.
     pub slip: bool,
 }
+
+/// Share of a corner's limit speed a car keeps when its driver slips there: a big moment or a trip over
+/// the kerb, about a second lost at Oschersleben.
+pub const SLIP_SPEED_FACTOR: f64 = 0.75;
+
+/// A driver out on track: skill, own random stream and the fuel on board. Each lap draws the shares'
+/// scatter and the chance of a slip, solves the lap and burns its fuel.
+pub struct DriverRun<'a> {
+    skill: &'a crate::driver::Skill,
+    rng: ChaCha12Rng,
+    scatter: rand_distr::Normal<f64>,
+    /// Fuel on board (kg).
+    pub fuel_kg: f64,
+}
+
+impl<'a> DriverRun<'a> {
+    /// A driver with `skill`, drawing from `rng`, starting with `fuel_kg`.
+    pub fn new(
+        skill: &'a crate::driver::Skill,
+        rng: ChaCha12Rng,
+        fuel_kg: f64,
+    ) -> crate::Result<Self> {
+        let scatter = rand_distr::Normal::new(0.0, skill.consistency_sd.max(1e-12))
+            .map_err(|e| crate::Error::Solver(format!("scatter distribution: {e}")))?;
+        Ok(Self {
+            skill,
+            rng,
+            scatter,
+            fuel_kg,
+        })
+    }
+
+    /// One lap on tyres at `tyre` of their best grip; `may_slip` allows a slip on this lap.
+    pub fn lap(
+        &mut self,
+        oracle: &dyn LapOracle,
+        tyre: f64,
+        kind: LapKind,
+        may_slip: bool,
+    ) -> crate::Result<LapRecord> {
+        use rand::RngExt;
+        use rand_distr::Distribution;
+        let s = self.skill;
+        let mut share =
+            |base: f64| (base * (1.0 + self.scatter.sample(&mut self.rng))).min(1.0) * tyre;
+        let (grip_share, traction_share, brake_share) = (
+            share(s.grip_share),
+            share(s.traction_share),
+            share(s.brake_share),
+        );
+        let roll: f64 = self.rng.random();
+        let slip = (may_slip && roll < s.mistake_per_lap).then(|| Slip {
+            at_fraction: self.rng.random(),
+            speed_factor: SLIP_SPEED_FACTOR,
+        });
+        let out = oracle.lap(&LapRequest {
+            grip_share,
+            traction_share,
+            brake_share,
+            fuel_kg: self.fuel_kg,
+            kind,
+            slip,
+        })?;
+        self.fuel_kg = (self.fuel_kg - out.fuel_kg).max(0.0);
+        Ok(LapRecord {
+            time_s: out.time_s,
+            slip: slip.is_some(),
+        })
+    }
+}

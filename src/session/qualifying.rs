@@ -8,14 +8,12 @@
 //! slip. The shoot-out is run on a fresh set of tyres. Traffic in qualifying is not modelled: with 40 cars on
 //! 3.7 km a driver finds a clear lap, and the best lap is what counts.
 
-use rand::RngExt;
-use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{stream, tyre_grip, LapKind, LapOracle, LapRecord, LapRequest, Slip};
+use super::{stream, tyre_grip, DriverRun, LapKind, LapOracle, LapRecord};
 use crate::driver::{Entry, Field};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Session lengths and the shoot-out size.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -94,52 +92,27 @@ fn run_part(
     entry: &Entry,
     length_s: f64,
     fuel_kg: f64,
-    mut rng: rand_chacha::ChaCha12Rng,
+    rng: rand_chacha::ChaCha12Rng,
 ) -> Result<Run> {
-    let s = &entry.skill;
-    let scatter = Normal::new(0.0, s.consistency_sd.max(1e-12))
-        .map_err(|e| Error::Solver(format!("scatter distribution: {e}")))?;
-    let mut fuel = fuel_kg;
+    let mut driver = DriverRun::new(&entry.skill, rng, fuel_kg)?;
     let mut clock = 0.0;
     let mut laps = Vec::new();
     let mut lap_on_set = 0u32;
     let mut out_lap_s = 0.0;
-    // Out-lap, then timed laps while the car reaches the line before the flag.
+    // Out-lap (from the pit exit, modelled as a standing start at the line), then timed laps while the car
+    // reaches the line before the flag.
     while lap_on_set == 0 || clock < length_s {
-        let grip = tyre_grip(lap_on_set);
-        let mut share = |base: f64| (base * (1.0 + scatter.sample(&mut rng))).min(1.0) * grip;
-        let (g, t, b) = (
-            share(s.grip_share),
-            share(s.traction_share),
-            share(s.brake_share),
-        );
-        let slip_roll: f64 = rng.random();
-        let slip = (lap_on_set > 0 && slip_roll < s.mistake_per_lap).then(|| Slip {
-            at_fraction: rng.random(),
-            speed_factor: 0.75,
-        });
         let kind = if lap_on_set == 0 {
             LapKind::Grid { behind_m: 0.0 }
         } else {
             LapKind::Flying
         };
-        let out = oracle.lap(&LapRequest {
-            grip_share: g,
-            traction_share: t,
-            brake_share: b,
-            fuel_kg: fuel,
-            kind,
-            slip,
-        })?;
-        fuel = (fuel - out.fuel_kg).max(0.0);
-        clock += out.time_s;
+        let lap = driver.lap(oracle, tyre_grip(lap_on_set), kind, lap_on_set > 0)?;
+        clock += lap.time_s;
         if lap_on_set == 0 {
-            out_lap_s = out.time_s;
+            out_lap_s = lap.time_s;
         } else {
-            laps.push(LapRecord {
-                time_s: out.time_s,
-                slip: slip.is_some(),
-            });
+            laps.push(lap);
         }
         lap_on_set += 1;
         if lap_on_set > 200 {

@@ -14,14 +14,12 @@
 //! second of pace; in a one-make series, where every car has the same speed on the straights, passing needs a
 //! clear advantage: 0.5 s here, with 0.3 s minimum gap and 0.2 s lost per lap when following.
 
-use rand::RngExt;
-use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{stream, tyre_grip, LapKind, LapOracle, LapRecord, LapRequest, Slip};
+use super::{stream, tyre_grip, DriverRun, LapKind, LapOracle, LapRecord};
 use crate::driver::Field;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Race distance, start and traffic parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -118,27 +116,13 @@ pub fn race(
         .into_par_iter()
         .map(|pos| {
             let k = grid[pos];
-            let s = &field.entries[k].skill;
-            let mut rng = stream(seed, run, 3, k as u64);
-            let scatter = Normal::new(0.0, s.consistency_sd.max(1e-12))
-                .map_err(|e| Error::Solver(format!("scatter distribution: {e}")))?;
-            let mut fuel = format.fuel_kg;
+            let mut driver = DriverRun::new(
+                &field.entries[k].skill,
+                stream(seed, run, 3, k as u64),
+                format.fuel_kg,
+            )?;
             let mut laps = Vec::with_capacity(format.laps as usize);
             for lap in 1..=format.laps {
-                // The race starts on warm tyres (formation lap): the first racing lap is the tyres' second.
-                let grip = tyre_grip(lap + 1);
-                let mut share =
-                    |base: f64| (base * (1.0 + scatter.sample(&mut rng))).min(1.0) * grip;
-                let (g, t, b) = (
-                    share(s.grip_share),
-                    share(s.traction_share),
-                    share(s.brake_share),
-                );
-                let roll: f64 = rng.random();
-                let slip = (roll < s.mistake_per_lap).then(|| Slip {
-                    at_fraction: rng.random(),
-                    speed_factor: 0.75,
-                });
                 let kind = if lap == 1 {
                     LapKind::Grid {
                         behind_m: pos as f64 * format.slot_spacing_m,
@@ -146,20 +130,10 @@ pub fn race(
                 } else {
                     LapKind::Flying
                 };
-                let out = oracle.lap(&LapRequest {
-                    grip_share: g,
-                    traction_share: t,
-                    brake_share: b,
-                    fuel_kg: fuel,
-                    kind,
-                    slip,
-                })?;
-                fuel = (fuel - out.fuel_kg).max(0.0);
-                laps.push(LapRecord {
-                    time_s: out.time_s,
-                    slip: slip.is_some(),
-                });
+                // The race starts on warm tyres (formation lap): the first racing lap is the tyres' second.
+                laps.push(driver.lap(oracle, tyre_grip(lap + 1), kind, true)?);
             }
+            let fuel = driver.fuel_kg;
             Ok((laps, fuel))
         })
         .collect::<Result<_>>()?;
