@@ -92,13 +92,11 @@ pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<PanelMap> 
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| perr(&e))?;
         let full_title = format!(
-            "{title} — lap {}  (mean {:.1} km/h, top {:.1} km/h)",
-            format_lap_time(t.summary.lap.lap_time_s),
-            t.summary.v_mean_mps * 3.6,
-            t.summary.v_max_mps * 3.6
+            "{title} — lap {}",
+            format_lap_time(t.summary.lap.lap_time_s)
         );
         let root = root
-            .titled(&full_title, (FONT, 30).into_font().style(FontStyle::Bold))
+            .titled(&full_title, (FONT, 26).into_font().style(FontStyle::Bold))
             .map_err(|e| perr(&e))?;
         let (upper, lower) = root.split_vertically((h as f64 * 0.62) as u32);
         let s_max = t.summary.length_m;
@@ -162,6 +160,17 @@ pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<PanelMap> 
                 RGBColor(200, 30, 30).stroke_width(3),
             )
         });
+        c.draw_series(std::iter::once(Text::new(
+            format!(
+                "mean {:.1} km/h · top {:.1} km/h · minimum {:.1} km/h",
+                t.summary.v_mean_mps * 3.6,
+                t.summary.v_max_mps * 3.6,
+                t.summary.v_min_mps * 3.6
+            ),
+            (s_max * 0.60, v_axis_max * 0.06),
+            (FONT, 20).into_font().color(&RGBColor(60, 60, 60)),
+        )))
+        .map_err(|e| perr(&e))?;
         for (s, v) in &t.summary.slowest_corners {
             c.draw_series(std::iter::once(Text::new(
                 format!("{:.0}", v * 3.6),
@@ -191,6 +200,7 @@ pub fn speed_trace(path: &Path, title: &str, t: &Telemetry) -> Result<PanelMap> 
             .map_err(|e| perr(&e))?;
         c2.configure_secondary_axes()
             .y_desc("gear")
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style((FONT, 20))
             .axis_desc_style((FONT, 22))
             .y_labels(8)
