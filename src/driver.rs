@@ -11,7 +11,7 @@
 //! - `mistake_per_lap`: probability per lap of a costly slip (a corner taken at a fraction of its limit).
 //!
 //! Ranges and why (Oschersleben, GT3 Cup on the weekend's line, measured with the lap oracle — see
-//! `tests/field.rs`): one per cent of lateral grip is worth about 0.30 s a lap here, one per cent of braking
+//! `tests/field.rs`): one per cent of lateral grip is worth about 0.29 s a lap here, one per cent of braking
 //! about 0.02 s and one per cent of traction about 0.01 s (braking and traction bind only over short
 //! stretches of this track). A 40-car one-make Cup field spans about 2–2.5 % from pole to last in qualifying
 //! (~2 s at 1:30), so `grip_share` spans about 0.94–1.00; braking and traction shares 0.90–1.00 (amateurs

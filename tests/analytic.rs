@@ -89,7 +89,7 @@ fn rk4_acceleration(car: &lapsim::vehicle::Car, v_target: f64) -> (f64, f64) {
 }
 
 /// Standing start 0 → 200 km/h on a long straight: time and distance within 0.5 % of the RK4 reference.
-/// The solver steps 1 m in distance with Heun's method and an envelope tabulated every 0.1 m/s; the shift
+/// The solver steps 1 m in distance with Heun's method and an envelope tabulated every 4 m²/s² in v²; the shift
 /// timer resolves partial segments by the share of time with drive. 0.5 % is what the issue allows.
 #[test]
 fn standing_start_to_200_kmh_matches_rk4() {
@@ -231,4 +231,58 @@ fn top_speed_matches_power_balance_and_rev_limit() {
             "{what}: lap top speed {vmax:.3} m/s, expected {expected:.3} m/s"
         );
     }
+}
+
+/// Longitudinal load transfer, against closed forms at rest (no aero). Traction on the rear axle with
+/// load-insensitive tyres: `F = μ W_r / (1 − μ h / L)` (the rear axle gains `F h / L`). Braking with
+/// load-sensitive tyres and ideal balance: each axle gives `G(F_z) = a F_z − b F_z²` with
+/// `a = μ(1 + k)`, `b = μ k / (2 F_z0)`, and the front gains what the rear loses, `F h / L`:
+/// `F = a W − b [(W_f + cF)² + (W_r − cF)²]`, a quadratic in F. A reversed transfer gives other numbers.
+#[test]
+fn load_transfer_matches_closed_forms() {
+    let g = G_MPS2;
+    // Traction, k = 0.
+    let mut p = gt3_params();
+    p.tyres.load_sensitivity_ratio = 0.0;
+    let c0 = car(p.clone());
+    let m = p.mass.car_kg + p.mass.driver_kg + p.mass.fuel_kg;
+    let (mu, h, l) = (
+        p.tyres.mu_longitudinal_ratio,
+        p.chassis.cg_height_m,
+        p.chassis.wheelbase_m,
+    );
+    let w_r = m * g * (1.0 - p.chassis.front_weight_fraction);
+    let expected = mu * w_r / (1.0 - mu * h / l);
+    let got = c0.traction_capacity_n(0.0);
+    assert!(
+        (got - expected).abs() < 1e-6 * expected,
+        "traction {got} vs {expected}"
+    );
+    // Braking, k > 0.
+    let p = gt3_params();
+    let c1 = car(p.clone());
+    let t = &p.tyres;
+    let (k, fz0) = (t.load_sensitivity_ratio, t.nominal_load_n);
+    let (a, b) = (
+        t.mu_longitudinal_ratio * (1.0 + k),
+        t.mu_longitudinal_ratio * k / (2.0 * fz0),
+    );
+    let c = h / l;
+    let w = m * g;
+    let (wf, wr) = (
+        w * p.chassis.front_weight_fraction,
+        w * (1.0 - p.chassis.front_weight_fraction),
+    );
+    // 2 b c² F² + (1 + 2 b c (W_f − W_r)) F − a W + b (W_f² + W_r²) = 0
+    let (qa, qb, qc) = (
+        2.0 * b * c * c,
+        1.0 + 2.0 * b * c * (wf - wr),
+        -a * w + b * (wf * wf + wr * wr),
+    );
+    let expected = (-qb + (qb * qb - 4.0 * qa * qc).sqrt()) / (2.0 * qa);
+    let got = c1.brake_capacity_n(0.0);
+    assert!(
+        (got - expected).abs() < 1e-6 * expected,
+        "braking {got} vs {expected}"
+    );
 }

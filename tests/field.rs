@@ -72,7 +72,7 @@ fn skill_sensitivities_match_the_documented_scale() {
         flying(1.0, 1.0, 0.99) - base,
     );
     println!("1 % less: grip +{g:.3} s, traction +{t:.3} s, braking +{b:.3} s (base {base:.3} s)");
-    assert!((0.2..0.4).contains(&g), "grip: {g}");
+    assert!((0.26..0.32).contains(&g), "grip: {g} (documented ≈ 0.29 s)");
     assert!((0.0..0.06).contains(&t) && t > 0.0, "traction: {t}");
     assert!((0.0..0.06).contains(&b) && b > 0.0, "braking: {b}");
 }
@@ -135,31 +135,33 @@ fn qualifying_follows_the_2007_format() {
 
 /// The race: 22 laps each; the grid slot costs the back of the grid on lap 1; fuel burns off (laps get
 /// quicker, all else equal); the classification is in order of total time; nobody crosses the line closer
-/// than the minimum gap behind the car ahead after traffic.
+/// than the minimum gap behind the car ahead after traffic — on the full field over several seeds.
 #[test]
 fn race_mechanics_hold() {
-    let f = small_field(10);
-    let grid: Vec<usize> = (0..10).collect();
     let fmt = RaceFormat::carrera_cup_2007();
-    let r = race(&f, oracle(), &fmt, &grid, 3, 0).unwrap();
-    assert_eq!(r.classification.len(), 10);
-    for c in &r.classification {
-        assert_eq!(c.laps.len(), 22);
-        assert!(
-            c.fuel_left_kg > 0.0 && c.fuel_left_kg < fmt.fuel_kg,
-            "{}",
-            c.fuel_left_kg
-        );
-        let sum: f64 = c.laps.iter().map(|l| l.time_s).sum();
-        assert!((sum - c.total_s).abs() < 1e-6, "{sum} vs {}", c.total_s);
-    }
-    for w in r.classification.windows(2) {
-        assert!(
-            w[1].total_s >= w[0].total_s + fmt.min_gap_s - 1e-9,
-            "{} then {}",
-            w[0].total_s,
-            w[1].total_s
-        );
+    let f = field();
+    let grid: Vec<usize> = (0..f.entries.len()).collect();
+    for seed in 1..=4 {
+        let r = race(&f, oracle(), &fmt, &grid, seed, 0).unwrap();
+        assert_eq!(r.classification.len(), 40);
+        for c in &r.classification {
+            assert_eq!(c.laps.len(), 22);
+            assert!(
+                c.fuel_left_kg > 0.0 && c.fuel_left_kg < fmt.fuel_kg,
+                "{}",
+                c.fuel_left_kg
+            );
+            let sum: f64 = c.laps.iter().map(|l| l.time_s).sum();
+            assert!((sum - c.total_s).abs() < 1e-6, "{sum} vs {}", c.total_s);
+        }
+        for w in r.classification.windows(2) {
+            assert!(
+                w[1].total_s >= w[0].total_s + fmt.min_gap_s - 1e-9,
+                "seed {seed}: {} then {}",
+                w[0].total_s,
+                w[1].total_s
+            );
+        }
     }
     // Lap 1 from the grid: from rest, and the back slot starts 8 m per place behind.
     let o = oracle();

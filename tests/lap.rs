@@ -7,8 +7,9 @@ use lapsim::solver::{LapSolver, Start, PERIODIC_TOLERANCE_MPS};
 use lapsim::track::{Centerline, Track, TrackOptions};
 use lapsim::vehicle::{Envelope, G_MPS2};
 
-/// A flying lap is periodic: re-running the forward pass from the speed at the line one lap later gives the
-/// same speed within 0.01 m/s (the solver iterates to 1e-6 m/s).
+/// A flying lap is periodic: the solver's own residual is below its tolerance, and a standing lap — a car
+/// that starts from rest and then keeps going — crosses the line at the end at the flying lap's line speed
+/// within 0.01 m/s (its second lap is the flying lap).
 #[test]
 fn flying_lap_is_periodic() {
     let track = oschersleben(1.0);
@@ -16,7 +17,6 @@ fn flying_lap_is_periodic() {
     let mut solver = LapSolver::new(&track, &env);
     let lap = solver.solve(Start::Flying).unwrap();
     assert!(lap.periodicity_residual_mps < PERIODIC_TOLERANCE_MPS);
-    assert!((lap.v_start_mps - lap.v_end_mps).abs() < 0.01);
     // The line speed agrees with a standing lap's finishing speed (the second lap of a race is flying).
     let standing = solver.solve(Start::Standing).unwrap();
     assert!(
@@ -192,8 +192,9 @@ fn corner_table_matches_exact_corner_limits_of_scaled_envelopes() {
     for (g, t, b) in [(1.0, 1.0, 1.0), (0.95, 0.9, 0.92), (0.86, 0.85, 0.99)] {
         let scaled = env.with_shares(g, t, b);
         let exact_env = Envelope::new(&car.with_shares(g, t, b).unwrap());
-        for k in 0..400 {
-            let kappa = 1e-4 * (0.3_f64 / 1e-4).powf(k as f64 / 399.0);
+        for k in 0..440 {
+            // Up to κ = 1.5 1/m, beyond the table's 0.5 (extended as v ∝ κ^(−1/2)).
+            let kappa = 1e-4 * (1.5_f64 / 1e-4).powf(k as f64 / 439.0);
             let exact = corner_speed_mps(&exact_env, kappa);
             let from_scaled = corner_speed_mps(&scaled, kappa);
             // with_shares is the same table as a rebuilt envelope (to rounding).
@@ -203,7 +204,13 @@ fn corner_table_matches_exact_corner_limits_of_scaled_envelopes() {
             );
             let tab = table.speed_mps(kappa, g, t);
             let e = (tab - exact).abs() / exact;
-            worst = worst.max(e);
+            if kappa / g <= CornerTable::K_RANGE.1 {
+                worst = worst.max(e);
+            } else {
+                // Beyond the table (radii under 2 m, on no circuit) the power-law extension is a fallback:
+                // sane, not exact.
+                assert!(e < 1e-3, "κ {kappa}: extension off by {e}");
+            }
         }
     }
     println!("largest relative error of the corner table: {worst:.2e}");

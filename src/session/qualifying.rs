@@ -52,6 +52,8 @@ pub struct Run {
     pub laps: Vec<LapRecord>,
     /// Best timed lap (s); infinite if none.
     pub best_s: f64,
+    /// Fuel left at the end of the part (kg).
+    pub fuel_left_kg: f64,
 }
 
 /// A grid position.
@@ -124,6 +126,7 @@ fn run_part(
         out_lap_s,
         laps,
         best_s,
+        fuel_left_kg: driver.fuel_kg,
     })
 }
 
@@ -158,11 +161,12 @@ pub fn qualifying(
     let part2_runs: Vec<(usize, Run)> = shootout
         .par_iter()
         .map(|&k| {
+            // No refuelling in the pause: the shoot-out starts with what part 1 left.
             run_part(
                 oracle,
                 &field.entries[k],
                 format.part2_s,
-                format.fuel_kg,
+                part1[k].fuel_left_kg,
                 stream(seed, run, 2, k as u64),
             )
             .map(|r| (k, r))

@@ -150,35 +150,44 @@ pub fn race(
         .collect();
     let mut order: Vec<usize> = (0..n).collect(); // indices into `cars`, running order
     for lap in 0..format.laps as usize {
-        let mut arrivals: Vec<(usize, f64, f64)> = order
-            .iter()
-            .map(|&c| {
-                let t = free[c].0[lap].time_s;
-                (c, cars[c].total_s + t, t)
-            })
-            .collect();
-        // Walk the running order: each car is checked against the car that crosses just ahead of it.
-        for i in 1..arrivals.len() {
-            let (ahead_arrival, ahead_lap) = (arrivals[i - 1].1, arrivals[i - 1].2);
-            let (c, arrival, lap_t) = arrivals[i];
-            if arrival < ahead_arrival + format.min_gap_s {
-                if ahead_lap - lap_t > format.overtake_threshold_s && arrival < ahead_arrival {
-                    // Clean pass: swap places.
-                    arrivals.swap(i - 1, i);
-                } else {
-                    let held = ahead_arrival + format.min_gap_s + format.following_loss_s;
-                    arrivals[i] = (c, held, lap_t + (held - arrival));
+        // Cars cross the line in the previous running order; each tries to pass the cars now ahead of it.
+        let mut line: Vec<(usize, f64)> = Vec::with_capacity(n); // (car, arrival), final order of this lap
+        for &c in &order {
+            let lap_t = free[c].0[lap].time_s;
+            let mut arrival = cars[c].total_s + lap_t;
+            let mut pos = line.len();
+            while pos > 0 {
+                let (a, a_arrival) = line[pos - 1];
+                let a_lap = a_arrival - cars[a].total_s;
+                if arrival >= a_arrival + format.min_gap_s {
+                    break; // clear of the car ahead
+                }
+                if arrival < a_arrival && a_lap - lap_t > format.overtake_threshold_s {
+                    pos -= 1; // a clean pass: now check the next car ahead
+                    continue;
+                }
+                // Held up: follow at the minimum gap and lose time in its wake.
+                arrival = a_arrival + format.min_gap_s + format.following_loss_s;
+                break;
+            }
+            line.insert(pos, (c, arrival));
+            // Cars just passed fall in behind the passer at the minimum gap at least.
+            for j in pos + 1..line.len() {
+                let floor = line[j - 1].1 + format.min_gap_s;
+                if line[j].1 < floor {
+                    line[j].1 = floor;
                 }
             }
         }
-        for &(c, arrival, lap_t) in &arrivals {
+        for &(c, arrival) in &line {
+            let lap_t = arrival - cars[c].total_s;
             cars[c].laps.push(LapRecord {
                 time_s: lap_t,
                 slip: free[c].0[lap].slip,
             });
             cars[c].total_s = arrival;
         }
-        order = arrivals.iter().map(|a| a.0).collect();
+        order = line.iter().map(|x| x.0).collect();
     }
     let classification = order.into_iter().map(|c| cars[c].clone()).collect();
     Ok(RaceResult { classification })

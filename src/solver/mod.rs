@@ -426,7 +426,11 @@ impl CornerTable {
         if k <= Self::K_RANGE.0 {
             return self.top_mps;
         }
-        let x = ((k.ln() - self.log_k0) / self.dlog_k).min((Self::POINTS - 1) as f64 - 1e-9);
+        let x_raw = (k.ln() - self.log_k0) / self.dlog_k;
+        let last = (Self::POINTS - 1) as f64;
+        // Beyond the tightest tabulated radius, extend as v ∝ κ^(−1/2) (grip-limited, aero negligible).
+        let beyond = (x_raw - last).max(0.0) * self.dlog_k;
+        let x = x_raw.min(last - 1e-9);
         let i = x as usize;
         let f = x - i as f64;
         let ts = &Self::TRACTION_SHARES;
@@ -434,7 +438,8 @@ impl CornerTable {
         let s = ts.partition_point(|&v| v <= t).clamp(1, ts.len() - 1) - 1;
         let g = (t - ts[s]) / (ts[s + 1] - ts[s]);
         let at = |row: &Vec<f64>| row[i] + f * (row[i + 1] - row[i]);
-        let lv = at(&self.log_v[s]) + g * (at(&self.log_v[s + 1]) - at(&self.log_v[s]));
+        let lv =
+            at(&self.log_v[s]) + g * (at(&self.log_v[s + 1]) - at(&self.log_v[s])) - 0.5 * beyond;
         lv.exp().min(self.top_mps)
     }
 }

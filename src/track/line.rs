@@ -65,6 +65,8 @@ impl Default for LineOptions {
 pub struct RacingLine {
     /// Arc length of each node along the reference centreline (m).
     pub s_ref_m: Vec<f64>,
+    /// Elevation of each node (m): the reference's at the same arc length; `None` on a flat track.
+    pub z_m: Option<Vec<f64>>,
     /// Line position (m).
     pub x_m: Vec<f64>,
     /// Line position (m).
@@ -292,6 +294,7 @@ impl RacingLine {
         };
         Ok(Self {
             s_ref_m: reference.s_m().to_vec(),
+            z_m: reference.has_elevation().then(|| reference.z_m().to_vec()),
             w_right_m: (0..n)
                 .map(|i| reference.w_right_m()[i] + alpha[i])
                 .collect(),
@@ -317,7 +320,7 @@ impl RacingLine {
             self.y_m.clone(),
             self.w_right_m.clone(),
             self.w_left_m.clone(),
-            None,
+            self.z_m.clone(),
             (1..=n as u64).collect(),
         )
     }
@@ -411,11 +414,13 @@ pub fn path_track(
 }
 
 fn check_line_options(opt: &LineOptions) -> Result<()> {
-    if !(opt.grid_step_m.is_finite() && (0.5..=10.0).contains(&opt.grid_step_m)) {
+    // Below 1 m the curvature Hessian (∝ 1/h⁴) is too ill-conditioned for the QP's tolerance, and the line
+    // gains nothing: its curvature varies over tens of metres.
+    if !(opt.grid_step_m.is_finite() && (1.0..=10.0).contains(&opt.grid_step_m)) {
         return Err(Error::Option {
             option: "line grid_step_m".into(),
             value: opt.grid_step_m.to_string(),
-            message: "must lie between 0.5 m and 10 m".into(),
+            message: "must lie between 1 m and 10 m".into(),
         });
     }
     if !(opt.margin_m.is_finite() && opt.margin_m >= 0.0) {
@@ -439,6 +444,7 @@ pub fn read_line_file(path: &Path, centerline: &Centerline) -> Result<Centerline
     let m = cx.len();
     let mut wr = Vec::with_capacity(rows.len());
     let mut wl = Vec::with_capacity(rows.len());
+    let mut zs = Vec::with_capacity(rows.len());
     for r in &rows {
         let (px, py) = (r.values[0], r.values[1]);
         // Nearest centreline segment.
@@ -476,6 +482,9 @@ pub fn read_line_file(path: &Path, centerline: &Centerline) -> Result<Centerline
         }
         wr.push(r_edge);
         wl.push(l_edge);
+        if let Some(z) = centerline.z_m() {
+            zs.push(lerp(z));
+        }
     }
     Centerline::new(
         &name,
@@ -483,7 +492,7 @@ pub fn read_line_file(path: &Path, centerline: &Centerline) -> Result<Centerline
         rows.iter().map(|r| r.values[1]).collect(),
         wr,
         wl,
-        None,
+        centerline.z_m().map(|_| zs),
         rows.iter().map(|r| r.line).collect(),
     )
 }

@@ -9,7 +9,7 @@
 //! The table is uniform in the *square* of the speed, `u = v²`, [`Envelope::DU_M2PS2`] apart, linearly
 //! interpolated: the solver integrates `du/ds = 2 a` and looks the envelope up without a square root in its
 //! loop-carried chain. It replaces a root-find per point per lap with one multiply-add per field. The grid is
-//! finest in speed where the car is fast (dv = du / 2v: 0.0125 m/s at 80 m/s, 0.1 m/s at 10 m/s).
+//! finest in speed where the car is fast (dv = du / 2v: 0.025 m/s at 80 m/s, 0.2 m/s at 10 m/s).
 
 use serde::Serialize;
 

@@ -12,7 +12,8 @@
 //! - Drive: full-load torque, linearly interpolated, through the best gear at that speed within the rev limit:
 //!   `F = T(n) i_g i_f η / r`; clutch slip holds the engine at `launch_rpm` in first gear at low speed.
 //! - Rotating inertia as an effective mass per gear: `m_rot = (I_e (i_g i_f)² + I_w) / r²`; it loads the engine
-//!   when the engine limits, not the tyres when the tyres limit.
+//!   when the engine limits, not the tyres when the tyres limit; while the clutch slips at launch the engine
+//!   turns at constant speed and only the wheel side counts.
 //! - Resistance: aerodynamic drag `½ ρ c_D A v²` plus rolling resistance `C_rr Fz`; gradient `m g sin θ`.
 //!
 //! References: W. F. Milliken & D. L. Milliken, *Race Car Vehicle Dynamics* (1995), ch. 2 (tyre load
@@ -238,18 +239,25 @@ impl Car {
     pub fn drive_in_gear(&self, v_mps: f64, gear: u8) -> Drive {
         let p = &self.params;
         let r = p.tyres.dynamic_radius_m;
-        let mut rpm = self.engine_rpm(v_mps, gear);
-        if gear == 1 {
-            rpm = rpm.max(p.engine.launch_rpm);
-        }
+        let wheel_rpm = self.engine_rpm(v_mps, gear);
+        // While the clutch slips at launch the engine runs at constant speed: its inertia is not accelerated.
+        let slipping = gear == 1 && wheel_rpm < p.engine.launch_rpm;
+        let rpm = if slipping {
+            p.engine.launch_rpm
+        } else {
+            wheel_rpm
+        };
         let ratio = self.overall_ratio(gear);
+        let engine_side = if slipping {
+            0.0
+        } else {
+            p.engine.inertia_kgm2 * ratio * ratio
+        };
         Drive {
             gear,
             engine_rpm: rpm,
             force_n: self.torque_nm(rpm) * ratio * p.driveline.efficiency_ratio / r,
-            rotating_mass_kg: (p.engine.inertia_kgm2 * ratio * ratio
-                + p.driveline.wheel_inertia_kgm2)
-                / (r * r),
+            rotating_mass_kg: (engine_side + p.driveline.wheel_inertia_kgm2) / (r * r),
         }
     }
 
