@@ -190,7 +190,7 @@ fn corner_table_matches_exact_corner_limits_of_scaled_envelopes() {
     let table = CornerTable::new(&env);
     let mut worst = 0.0_f64;
     for (g, t, b) in [(1.0, 1.0, 1.0), (0.95, 0.9, 0.92), (0.86, 0.85, 0.99)] {
-        let scaled = env.with_shares(g, t, b);
+        let scaled = env.with_shares(g, t, b).unwrap();
         let exact_env = Envelope::new(&car.with_shares(g, t, b).unwrap());
         for k in 0..440 {
             // Up to κ = 1.5 1/m, beyond the table's 0.5 (extended as v ∝ κ^(−1/2)).

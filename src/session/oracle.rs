@@ -148,7 +148,7 @@ impl LapOracle for QssOracle {
         let base = self.base(r.fuel_kg)?;
         let env = base
             .0
-            .with_shares(r.grip_share, r.traction_share, r.brake_share);
+            .with_shares(r.grip_share, r.traction_share, r.brake_share)?;
         let v_corner: Vec<f64> = self
             .track
             .curvature_1pm()

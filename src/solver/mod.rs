@@ -400,7 +400,8 @@ impl CornerTable {
         let log_v = Self::TRACTION_SHARES
             .iter()
             .map(|&t| {
-                let e = env.with_shares(1.0, t, 1.0);
+                // The tabulated shares are constants in (0, 1]: scaling cannot fail.
+                let e = env.with_shares(1.0, t, 1.0).unwrap_or_else(|_| env.clone());
                 (0..Self::POINTS)
                     .map(|i| {
                         let k = (log_k0 + i as f64 * dlog_k).exp();

@@ -1,22 +1,58 @@
-//! The forward (traction) and backward (braking) passes, and the driver that runs each as several
+//! The forward (traction) and backward (braking) passes, and the driver that runs each as many
 //! independent dependency chains.
 //!
 //! A pass is a recurrence `u_{k+1} = step(u_k)` around the loop: every step waits for the previous one, so a
-//! single pass is bound by the latency of one step (a table look-up, a square root, a few multiplies, twice
-//! for Heun's method), not by the processor's throughput. But a pass *forgets* its past wherever it is held
-//! at a corner limit (it is **pinned**: `u = u_lim`, and the drive state is reset), so the lap splits into
-//! chunks that start at slow corners. [`run_chunked`] starts [`CHAINS`] chains at once, each from the corner
-//! limit at the start of its chunk (an upper bound of the true speed there, which is exact whenever the true
-//! pass arrives pinned). The chains run interleaved, so the processor overlaps their latencies. A sequential
-//! stitch then checks each chunk's true arrival: if it is pinned, the chunk was exact; if not, the chunk is
-//! recomputed from the true arrival until the recomputation is pinned where the speculative chain was, from
-//! where both coincide bit for bit. The result is the same as one sequential pass.
+//! single pass is bound by the latency of one step (table look-ups, a square root, a few multiplies, twice
+//! for Heun's method), not by the processor's throughput. Two things shorten and multiply the chains:
+//!
+//! * **Branches, not selects.** The clamps and minima in a step (pinned at the corner limit or not, engine-
+//!   or tyre-limited, the friction ellipse's clamp) keep their outcome for long stretches of track, so they
+//!   are branches, which the processor predicts: the chain does not wait for the arm not taken (while the
+//!   car is engine-limited, not for the square root of the tyre limit), and a pinned step (`u = u_lim`) does
+//!   not wait for its predecessor at all. See [`crate::vehicle::envelope`]'s `keep_branch`.
+//! * **Chunks.** A pass *forgets* its past wherever it is pinned (the drive state is reset too), so the lap
+//!   splits into chunks that start at slow corners. [`run_chunked`] cuts the lap at the slow corners (local
+//!   minima of the corner limit, but not one in the shadow of a slower corner just before it, which the pass
+//!   rarely reaches at its limit) and starts every chunk from the corner limit there: an upper bound of the
+//!   true speed, exact whenever the true pass arrives pinned. The chunks run on `L` lanes stepped together:
+//!   the lanes' predictors, then their correctors, each lane with its own copy of the code (and so of its
+//!   branches). A lane that finishes its chunk takes the longest one not yet started; as the queue empties,
+//!   the pass continues on fewer lanes. A sequential stitch then checks each chunk's true arrival: if it is
+//!   pinned, the chunk was exact; if not, the chunk is recomputed from the true arrival until the
+//!   recomputation is pinned where the speculative chain was, from where both coincide bit for bit.
+//!
+//! The braking pass also skips, without evaluating them, the steps that provably stay pinned (at or above the
+//! next limit on a level or uphill segment: along a straight at the top speed). The result is bit for bit that
+//! of one sequential pass, [`run_sequential`], which takes every step.
+//!
+//! Nothing here allocates: plans, queues and lanes are fixed-size arrays on the stack.
 
 use super::SHIFT_HYSTERESIS;
+use crate::vehicle::envelope::{clamp_to_cap, keep_branch, PassTables};
 use crate::vehicle::Envelope;
 
-/// Number of interleaved chains per pass.
-pub const CHAINS: usize = 4;
+/// Most chunks a pass is cut into.
+const MAX_CHUNKS: usize = 64;
+/// Below this many points a pass runs as one chain.
+const MIN_CHUNKED_POINTS: usize = 64;
+/// Most lanes a pass runs at once.
+const MAX_LANES: usize = 8;
+
+/// Runs `$body` for each lane `$l` in `0..$L` (`$L ≤ MAX_LANES`), unrolled: each lane has its own copy of the
+/// code, and so of its branches, which the processor then predicts lane by lane.
+macro_rules! each_lane {
+    ($L:ident, $l:ident => $body:block) => {
+        each_lane!(@ $L, $l, $body, 0 1 2 3 4 5 6 7)
+    };
+    (@ $L:ident, $l:ident, $body:block, $($n:literal)*) => {
+        $(
+            if $n < $L {
+                let $l: usize = $n;
+                $body
+            }
+        )*
+    };
+}
 
 /// The per-point data the passes read.
 pub(super) struct PassData<'a> {
@@ -28,35 +64,103 @@ pub(super) struct PassData<'a> {
     pub ds: f64,
 }
 
+/// What the steps read, for one pass: the envelope's tables and the per-point data, every slice `n` long (so
+/// that one bounds check per index covers them all).
+pub(super) struct View<'a> {
+    tab: PassTables<'a>,
+    kappa_abs: &'a [f64],
+    g_sin: &'a [f64],
+    u_lim: &'a [f64],
+    ds: f64,
+}
+
+impl<'a> View<'a> {
+    /// The view of `d` for a pass of `n` points.
+    fn new(d: &PassData<'a>, n: usize) -> Self {
+        Self {
+            tab: d.env.pass_tables(),
+            kappa_abs: &d.kappa_abs[..n],
+            g_sin: &d.g_sin[..n],
+            u_lim: &d.u_lim[..n],
+            ds: d.ds,
+        }
+    }
+}
+
 /// A pass direction with its step rule and carried state.
 pub(super) trait Pass {
     type State: Copy;
-    /// Track index of pass position `p` (0 at the pass's anchor).
+    /// Track index of pass position `p` (0 at the pass's anchor), for `p ≤ n`.
     fn index(&self, p: usize) -> usize;
+    /// Pass position of track index `i`.
+    fn position(&self, i: usize) -> usize;
+    /// Track index after track index `i` in the pass's direction.
+    fn next(&self, i: usize) -> usize;
     /// The state of a pass pinned at a corner limit.
     fn pinned(&self) -> Self::State;
     /// Whether a state is pinned.
     fn is_pinned(st: &Self::State) -> bool;
-    /// One step for `L` independent lanes: lane `l` goes from track index `i[l]` at `u[l]` to `j[l]`;
-    /// returns the `u` there. The lanes' arithmetic is interleaved phase by phase; each lane computes exactly
-    /// what a single step would.
+    /// Whether [`Pass::skip`] may skip steps.
+    const SKIPS: bool = false;
+    /// One step for `L` independent lanes: lane `l` writes `u[l]` to `out[i[l]]` (if `write[l]`), then goes
+    /// from track index `i[l]` to the next one, updating `i`, `u` and `st`. Each lane computes exactly what a
+    /// single step would; the lanes' code is interleaved phase by phase.
     fn step_lanes<const L: usize>(
         &self,
-        d: &PassData<'_>,
-        i: &[usize; L],
-        j: &[usize; L],
-        u: [f64; L],
+        d: &View<'_>,
+        out: &mut [f64],
+        write: &[bool; L],
+        i: &mut [usize; L],
+        u: &mut [f64; L],
         st: &mut [Self::State; L],
-    ) -> [f64; L];
+    );
 
-    /// One step from track index `i` at `u` to the next index `j`; returns `u` there.
+    /// One step from track index `i` at `u`, writing `u` to `out[i]`; returns the next index.
     #[inline(always)]
-    fn step(&self, d: &PassData<'_>, i: usize, j: usize, u: f64, st: &mut Self::State) -> f64 {
-        let mut s = [*st];
-        let out = self.step_lanes(d, &[i], &[j], [u], &mut s);
-        *st = s[0];
-        out[0]
+    fn advance(
+        &self,
+        d: &View<'_>,
+        out: &mut [f64],
+        i: usize,
+        u: &mut f64,
+        st: &mut Self::State,
+    ) -> usize {
+        let (mut ii, mut uu, mut ss) = ([i], [*u], [*st]);
+        self.step_lanes(d, out, &[true], &mut ii, &mut uu, &mut ss);
+        *u = uu[0];
+        *st = ss[0];
+        ii[0]
     }
+
+    /// One step from track index `i` at `u` to the next index `j` (the one after `i` in the pass's
+    /// direction); returns `u` there.
+    fn step(&self, d: &PassData<'_>, i: usize, j: usize, u: f64, st: &mut Self::State) -> f64 {
+        debug_assert_eq!(j, self.next(i));
+        let v = View::new(d, d.u_lim.len());
+        let (mut ii, mut uu, mut ss) = ([i], [u], [*st]);
+        self.step_lanes(&v, &mut [], &[false], &mut ii, &mut uu, &mut ss);
+        *st = ss[0];
+        uu[0]
+    }
+
+    /// Steps that provably leave the pass pinned at the corner limit, taken without evaluating anything:
+    /// while they apply (and `left > 0`), writes `u` to `out[i]` and moves to the next point at its limit.
+    #[inline(always)]
+    fn skip(
+        &self,
+        _d: &View<'_>,
+        _out: &mut [f64],
+        _i: &mut usize,
+        _u: &mut f64,
+        _st: &mut Self::State,
+        _left: &mut usize,
+    ) {
+    }
+
+    /// Runs the chunks of a plan on this pass's lanes (see [`run_lanes`]).
+    fn run_plan(&self, d: &PassData<'_>, out: &mut [f64], plan: &Plan, arr: &mut Arrivals<Self>)
+    where
+        Self: Sized;
 }
 
 /// The forward pass's carried state.
@@ -100,6 +204,24 @@ impl Pass for Forward {
         }
     }
 
+    #[inline(always)]
+    fn position(&self, i: usize) -> usize {
+        if i >= self.start {
+            i - self.start
+        } else {
+            i + self.n - self.start
+        }
+    }
+
+    #[inline(always)]
+    fn next(&self, i: usize) -> usize {
+        if i + 1 == self.n {
+            0
+        } else {
+            i + 1
+        }
+    }
+
     fn pinned(&self) -> DriveState {
         DriveState {
             gear: 1,
@@ -117,58 +239,74 @@ impl Pass for Forward {
     #[inline(always)]
     fn step_lanes<const L: usize>(
         &self,
-        d: &PassData<'_>,
-        i: &[usize; L],
-        j: &[usize; L],
-        u: [f64; L],
+        d: &View<'_>,
+        out: &mut [f64],
+        write: &[bool; L],
+        i: &mut [usize; L],
+        u: &mut [f64; L],
         st: &mut [DriveState; L],
-    ) -> [f64; L] {
-        let env = d.env;
-        let mut share = [1.0; L];
-        let mut vi = [0.0; L];
-        for l in 0..L {
+    ) {
+        let tab = d.tab;
+        let ds = d.ds;
+        // (2 a) ds = a (2 ds) exactly: scaling by 2 commutes with rounding.
+        let ds2 = 2.0 * ds;
+        let h = (1.0 + SHIFT_HYSTERESIS) * (1.0 + SHIFT_HYSTERESIS);
+        let mut j = [0usize; L];
+        let (mut cap, mut g_sin, mut share, mut vi) = ([0.0; L], [0.0; L], [1.0; L], [0.0; L]);
+        let (mut a1, mut up) = ([0.0; L], [0.0; L]);
+        // The predictor of every lane, then the corrector of every lane.
+        each_lane!(L, l => {
+            let ii = i[l];
+            let ka = d.kappa_abs[ii];
+            j[l] = self.next(ii);
+            if write[l] {
+                out[ii] = u[l];
+            }
+            cap[l] = d.u_lim[j[l]];
+            g_sin[l] = d.g_sin[ii];
+            let at = tab.forward_at(u[l]);
             let s = &mut st[l];
-            let best = env.gear_u(u[l]);
-            if s.pinned {
-                // At a corner limit the car is in its best gear and not mid-shift.
-                s.gear = best;
-                s.shift_left_s = 0.0;
-                s.pinned = false;
-            } else if best > s.gear {
-                // Upshift as soon as the next gear pulls harder (or the limiter is reached), paying the
-                // shift time.
-                s.shift_left_s = env.shift_time_s();
-                s.gear = best;
-            } else if best < s.gear {
-                // Downshift only below the hysteresis band, so the speed lost in an upshift does not undo it.
-                let h = (1.0 + SHIFT_HYSTERESIS) * (1.0 + SHIFT_HYSTERESIS);
-                s.gear = env.gear_u(u[l] * h).min(s.gear);
+            let best = at.gear();
+            // Usually the car is in its best gear and not shifting: nothing to do.
+            if s.pinned || best != s.gear || s.shift_left_s > 0.0 {
+                keep_branch();
+                // At a corner limit the car is in its best gear and not mid-shift. Otherwise it upshifts as
+                // soon as the next gear pulls harder (or the limiter is reached), paying the shift time, and
+                // downshifts only below the hysteresis band, so the speed lost in an upshift does not undo it.
+                if s.pinned {
+                    s.gear = best;
+                    s.shift_left_s = 0.0;
+                } else if best > s.gear {
+                    s.shift_left_s = tab.shift_time_s();
+                    s.gear = best;
+                } else if best < s.gear {
+                    s.gear = tab.forward_at(u[l] * h).gear().min(s.gear);
+                }
+                // Share of this segment with the drive engaged (an upshift may end inside it).
+                if s.shift_left_s > 0.0 {
+                    vi[l] = u[l].sqrt();
+                    share[l] = 1.0 - (s.shift_left_s * vi[l].max(0.5) / ds).min(1.0);
+                }
             }
-            // Share of this segment with the drive engaged (an upshift may end inside it).
-            if s.shift_left_s > 0.0 {
-                vi[l] = u[l].sqrt();
-                share[l] = 1.0 - (s.shift_left_s * vi[l].max(0.5) / d.ds).min(1.0);
-            }
-        }
-        let g_sin: [f64; L] = std::array::from_fn(|l| d.g_sin[i[l]]);
-        let cap: [f64; L] = std::array::from_fn(|l| d.u_lim[j[l]]);
-        let ka: [f64; L] = std::array::from_fn(|l| d.kappa_abs[i[l]]);
-        let kb: [f64; L] = std::array::from_fn(|l| d.kappa_abs[j[l]]);
-        let a1 = env.forward_accel_lanes(u, ka, g_sin, share);
-        let up: [f64; L] =
-            std::array::from_fn(|l| (u[l] + 2.0 * a1[l] * d.ds).max(0.0).min(cap[l]));
-        let a2 = env.forward_accel_lanes(up, kb, g_sin, share);
-        let free: [f64; L] = std::array::from_fn(|l| (u[l] + (a1[l] + a2[l]) * d.ds).max(0.0));
-        let uj: [f64; L] = std::array::from_fn(|l| free[l].min(cap[l]));
-        for l in 0..L {
+            a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l]);
+            up[l] = clamp_to_cap(u[l] + a1[l] * ds2, cap[l]).0;
+        });
+        each_lane!(L, l => {
+            let kb = d.kappa_abs[j[l]];
+            let a2 = tab.forward_at(up[l]).accel_mps2(up[l], kb, g_sin[l], share[l]);
             let s = &mut st[l];
-            s.pinned = free[l] >= cap[l];
+            let uj;
+            (uj, s.pinned) = clamp_to_cap(u[l] + (a1[l] + a2) * ds, cap[l]);
             if s.shift_left_s > 0.0 {
-                s.shift_left_s =
-                    (s.shift_left_s - 2.0 * d.ds / (vi[l] + uj[l].sqrt()).max(1e-9)).max(0.0);
+                s.shift_left_s = (s.shift_left_s - 2.0 * ds / (vi[l] + uj.sqrt()).max(1e-9)).max(0.0);
             }
-        }
-        uj
+            u[l] = uj;
+            i[l] = j[l];
+        });
+    }
+
+    fn run_plan(&self, d: &PassData<'_>, out: &mut [f64], plan: &Plan, arr: &mut Arrivals<Self>) {
+        run_stages::<Self, 4>(self, d, out, plan, arr);
     }
 }
 
@@ -180,6 +318,7 @@ pub(super) struct Backward {
 
 impl Pass for Backward {
     type State = bool;
+    const SKIPS: bool = true;
 
     #[inline(always)]
     fn index(&self, p: usize) -> usize {
@@ -188,6 +327,24 @@ impl Pass for Backward {
             self.start + self.n - p
         } else {
             self.start - p
+        }
+    }
+
+    #[inline(always)]
+    fn position(&self, i: usize) -> usize {
+        if i <= self.start {
+            self.start - i
+        } else {
+            self.start + self.n - i
+        }
+    }
+
+    #[inline(always)]
+    fn next(&self, i: usize) -> usize {
+        if i == 0 {
+            self.n - 1
+        } else {
+            i - 1
         }
     }
 
@@ -204,44 +361,355 @@ impl Pass for Backward {
     #[inline(always)]
     fn step_lanes<const L: usize>(
         &self,
-        d: &PassData<'_>,
-        i: &[usize; L],
-        j: &[usize; L],
-        u: [f64; L],
+        d: &View<'_>,
+        out: &mut [f64],
+        write: &[bool; L],
+        i: &mut [usize; L],
+        u: &mut [f64; L],
         st: &mut [bool; L],
-    ) -> [f64; L] {
-        let env = d.env;
-        let g_sin: [f64; L] = std::array::from_fn(|l| d.g_sin[j[l]]);
-        let cap: [f64; L] = std::array::from_fn(|l| d.u_lim[j[l]]);
-        let ka: [f64; L] = std::array::from_fn(|l| d.kappa_abs[i[l]]);
-        let kb: [f64; L] = std::array::from_fn(|l| d.kappa_abs[j[l]]);
-        let d1 = env.braking_decel_lanes(u, ka, g_sin);
-        let up: [f64; L] =
-            std::array::from_fn(|l| (u[l] + 2.0 * d1[l] * d.ds).max(0.0).min(cap[l]));
-        let d2 = env.braking_decel_lanes(up, kb, g_sin);
-        let free: [f64; L] = std::array::from_fn(|l| (u[l] + (d1[l] + d2[l]) * d.ds).max(0.0));
-        for l in 0..L {
-            st[l] = free[l] >= cap[l];
+    ) {
+        let tab = d.tab;
+        let ds = d.ds;
+        let ds2 = 2.0 * ds;
+        let mut j = [0usize; L];
+        let (mut cap, mut g_sin, mut d1, mut up) = ([0.0; L], [0.0; L], [0.0; L], [0.0; L]);
+        // The predictor of every lane, then the corrector of every lane.
+        each_lane!(L, l => {
+            let ii = i[l];
+            let ka = d.kappa_abs[ii];
+            j[l] = self.next(ii);
+            if write[l] {
+                out[ii] = u[l];
+            }
+            cap[l] = d.u_lim[j[l]];
+            g_sin[l] = d.g_sin[j[l]];
+            d1[l] = tab.braking_at(u[l]).decel_mps2(u[l], ka, g_sin[l]);
+            up[l] = clamp_to_cap(u[l] + d1[l] * ds2, cap[l]).0;
+        });
+        each_lane!(L, l => {
+            let kb = d.kappa_abs[j[l]];
+            let d2 = tab.braking_at(up[l]).decel_mps2(up[l], kb, g_sin[l]);
+            (u[l], st[l]) = clamp_to_cap(u[l] + (d1[l] + d2) * ds, cap[l]);
+            i[l] = j[l];
+        });
+    }
+
+    /// At or above the next point's limit on a level or uphill segment (`g sin θ ≥ 0`), the deceleration is
+    /// ≥ 0 (with a table of non-negative braking and resistance), so the predictor and the corrector are ≥ `u`
+    /// ≥ `u_lim[j]`: the step gives exactly `u_lim[j]`, pinned. Along a straight at the top speed this skips
+    /// the evaluation altogether.
+    #[inline(always)]
+    fn skip(
+        &self,
+        d: &View<'_>,
+        out: &mut [f64],
+        i: &mut usize,
+        u: &mut f64,
+        st: &mut bool,
+        left: &mut usize,
+    ) {
+        if *left == 0 || !d.tab.decel_at_least_g_sin() {
+            return;
         }
-        std::array::from_fn(|l| free[l].min(cap[l]))
+        let j = self.next(*i);
+        if !(*u >= d.u_lim[j] && d.g_sin[j] >= 0.0) {
+            return;
+        }
+        out[*i] = *u;
+        // Pinned at j; then on, down to index 0 at most, as long as the limit does not rise in the pass's
+        // direction (it falls with the track index) on a level or uphill segment.
+        let steps = *left - 1;
+        let stop = j.saturating_sub(steps);
+        let mut m = j;
+        while m > stop && d.u_lim[m - 1] <= d.u_lim[m] && d.g_sin[m - 1] >= 0.0 {
+            m -= 1;
+        }
+        out[m + 1..=j].copy_from_slice(&d.u_lim[m + 1..=j]);
+        *left = steps - (j - m);
+        *i = m;
+        *u = d.u_lim[m];
+        *st = true;
+    }
+
+    fn run_plan(&self, d: &PassData<'_>, out: &mut [f64], plan: &Plan, arr: &mut Arrivals<Self>) {
+        run_stages::<Self, 8>(self, d, out, plan, arr);
     }
 }
 
-/// Chunk anchors (pass positions, ascending from 0): the slowest corner limit within a window around each
-/// `c · n / CHAINS`.
-fn anchors<P: Pass>(pass: &P, d: &PassData<'_>, n: usize, out: &mut [usize; CHAINS]) {
-    out[0] = 0;
-    let half = n / (4 * CHAINS);
-    for (c, slot) in out.iter_mut().enumerate().skip(1) {
-        let mid = c * n / CHAINS;
-        *slot = (mid - half..mid + half)
-            .min_by(|&a, &b| d.u_lim[pass.index(a)].total_cmp(&d.u_lim[pass.index(b)]))
-            .unwrap_or(mid);
+/// How a pass is cut: chunk `c` covers pass positions `start[c]..start[c + 1]`, with `start[0] = 0` and
+/// `start[count] = n`.
+pub(super) struct Plan {
+    start: [usize; MAX_CHUNKS + 1],
+    count: usize,
+}
+
+/// Each chunk's arrival at its end: `u` and the state.
+pub(super) struct Arrivals<P: Pass> {
+    u: [f64; MAX_CHUNKS],
+    st: [P::State; MAX_CHUNKS],
+    /// The true start of chunk 0.
+    u0: f64,
+    st0: P::State,
+}
+
+/// Stride of the search for slow corners (points).
+const CORNER_STRIDE: usize = 8;
+/// A slow corner this close (m) after a slower one, in the pass's direction, is usually not reached at its
+/// limit: the pass is rarely pinned there, so it is no place to cut.
+const SHADOW_M: f64 = 50.0;
+
+/// Cuts a pass of `n` points at the slow corners: local minima of the corner limit well below the top speed,
+/// other than those in the shadow of a slower corner just before them. The pass is likely pinned there.
+fn plan<P: Pass>(pass: &P, d: &PassData<'_>, n: usize) -> Plan {
+    let mut plan = Plan {
+        start: [0; MAX_CHUNKS + 1],
+        count: 1,
+    };
+    let u_lim = &d.u_lim[..n];
+    let v_top = d.env.top_speed_mps();
+    let slow = 0.5 * v_top * v_top;
+    // Local minima on every CORNER_STRIDE-th point, each refined by descending to the minimum nearby.
+    let mut corners = [(0usize, 0usize); MAX_CHUNKS];
+    let mut count = 0;
+    let samples = n / CORNER_STRIDE;
+    for s in 1..samples.saturating_sub(1) {
+        let (a, b, c) = (
+            u_lim[(s - 1) * CORNER_STRIDE],
+            u_lim[s * CORNER_STRIDE],
+            u_lim[(s + 1) * CORNER_STRIDE],
+        );
+        if (b < slow) & (b < a) & (b <= c) {
+            let mut k = s * CORNER_STRIDE;
+            while k > 0 && u_lim[k - 1] < u_lim[k] {
+                k -= 1;
+            }
+            while k + 1 < n && u_lim[k + 1] < u_lim[k] {
+                k += 1;
+            }
+            let p = pass.position(k);
+            if p != 0 && count < MAX_CHUNKS && (count == 0 || corners[count - 1].1 != k) {
+                corners[count] = (p, k);
+                count += 1;
+            }
+        }
+    }
+    let corners = &mut corners[..count];
+    corners.sort_unstable();
+    let shadow = (SHADOW_M / d.ds) as usize;
+    for m in 0..count {
+        let (pm, km) = corners[m];
+        let shadowed = corners[..m]
+            .iter()
+            .rev()
+            .take_while(|&&(p, _)| pm - p < shadow)
+            .any(|&(_, k)| u_lim[k] < u_lim[km]);
+        // Strictly increasing: every chunk has at least one step.
+        if !shadowed && plan.count < MAX_CHUNKS && pm > plan.start[plan.count - 1] {
+            plan.start[plan.count] = pm;
+            plan.count += 1;
+        }
+    }
+    plan.start[plan.count] = n;
+    plan
+}
+
+/// One chain: its chunk, track index, steps left in the chunk, `u` and state.
+#[derive(Clone, Copy)]
+struct Lane<S> {
+    chunk: usize,
+    i: usize,
+    left: usize,
+    u: f64,
+    st: S,
+}
+
+/// The chunks not yet started, longest first.
+struct Queue {
+    order: [usize; MAX_CHUNKS],
+    next: usize,
+    count: usize,
+}
+
+/// Runs the chunks of `plan` on up to `L0` lanes, then, as the queue empties and lanes fall idle, on 4, 2
+/// and 1 lanes, so idle lanes do not cost throughput.
+fn run_stages<P: Pass, const L0: usize>(
+    pass: &P,
+    d: &PassData<'_>,
+    out: &mut [f64],
+    plan: &Plan,
+    arr: &mut Arrivals<P>,
+) {
+    let k = plan.count;
+    let mut q = Queue {
+        order: [0; MAX_CHUNKS],
+        next: 0,
+        count: k,
+    };
+    for (c, o) in q.order.iter_mut().enumerate().take(k) {
+        *o = c;
+    }
+    let len = |c: usize| plan.start[c + 1] - plan.start[c];
+    q.order[..k].sort_unstable_by(|&a, &b| len(b).cmp(&len(a)).then(a.cmp(&b)));
+    let mut pool = [Lane {
+        chunk: 0,
+        i: 0,
+        left: 0,
+        u: 0.0,
+        st: pass.pinned(),
+    }; MAX_LANES];
+    run_lanes::<P, L0>(pass, d, out, plan, arr, &mut q, &mut pool);
+    run_lanes::<P, 4>(pass, d, out, plan, arr, &mut q, &mut pool);
+    run_lanes::<P, 2>(pass, d, out, plan, arr, &mut q, &mut pool);
+    run_lanes::<P, 1>(pass, d, out, plan, arr, &mut q, &mut pool);
+}
+
+/// Runs lanes `pool[..L]` (after moving the busy lanes of the pool there), each taking chunks from the
+/// queue, until the queue is empty and at most `L / 2` lanes are busy (none for `L = 1`). Each chunk's
+/// arrival goes to `arr`, and `u` at every point to `out`.
+fn run_lanes<P: Pass, const L: usize>(
+    pass: &P,
+    d: &PassData<'_>,
+    out: &mut [f64],
+    plan: &Plan,
+    arr: &mut Arrivals<P>,
+    q: &mut Queue,
+    pool: &mut [Lane<P::State>; MAX_LANES],
+) {
+    const { assert!(L >= 1 && L <= MAX_LANES) };
+    let len = |c: usize| plan.start[c + 1] - plan.start[c];
+    let (u0, st0) = (arr.u0, arr.st0);
+    let take = |q: &mut Queue, lane: &mut Lane<P::State>| -> bool {
+        if q.next == q.count {
+            lane.left = 0;
+            return false;
+        }
+        let c = q.order[q.next];
+        q.next += 1;
+        debug_assert!(len(c) > 0);
+        let i = pass.index(plan.start[c]);
+        let (u, st) = if c == 0 {
+            (u0, st0)
+        } else {
+            (d.u_lim[i], pass.pinned())
+        };
+        *lane = Lane {
+            chunk: c,
+            i,
+            left: len(c),
+            u,
+            st,
+        };
+        true
+    };
+    // Busy lanes to the front.
+    let mut busy = 0;
+    for m in 0..MAX_LANES {
+        if pool[m].left != 0 {
+            pool.swap(busy, m);
+            busy += 1;
+        }
+    }
+    for lane in pool[..L].iter_mut() {
+        if lane.left == 0 && take(q, lane) {
+            busy += 1;
+        }
+    }
+    let stop = L / 2;
+    if busy <= stop && q.next == q.count {
+        return;
+    }
+    let n = out.len();
+    let d = &View::new(d, n);
+    let mut i = [0usize; L];
+    let mut u = [0.0; L];
+    let mut st = [pass.pinned(); L];
+    let mut left = [0usize; L];
+    let mut active = [false; L];
+    for l in 0..L {
+        (i[l], u[l], st[l], left[l]) = (pool[l].i, pool[l].u, pool[l].st, pool[l].left);
+        active[l] = left[l] != 0;
+    }
+    // Records the arrivals of the lanes that finished their chunks and gives them new ones; whether to stop.
+    let mut finish = |i: &mut [usize; L],
+                      u: &mut [f64; L],
+                      st: &mut [P::State; L],
+                      left: &mut [usize; L],
+                      active: &mut [bool; L]|
+     -> bool {
+        for l in 0..L {
+            if active[l] && left[l] == 0 {
+                let lane = &mut pool[l];
+                arr.u[lane.chunk] = u[l];
+                arr.st[lane.chunk] = st[l];
+                if take(q, lane) {
+                    (i[l], u[l], st[l], left[l]) = (lane.i, lane.u, lane.st, lane.left);
+                } else {
+                    active[l] = false;
+                    busy -= 1;
+                }
+            }
+        }
+        busy <= stop && q.next == q.count
+    };
+    loop {
+        if P::SKIPS {
+            let mut done = false;
+            // A run of skipped steps starts where the lane is pinned (at or above the next limit).
+            each_lane!(L, l => {
+                if left[l] != 0 && P::is_pinned(&st[l]) {
+                    pass.skip(d, out, &mut i[l], &mut u[l], &mut st[l], &mut left[l]);
+                    done |= left[l] == 0;
+                }
+            });
+            if done && finish(&mut i, &mut u, &mut st, &mut left, &mut active) {
+                break;
+            }
+        }
+        // Steps until the first busy lane finishes (with skips, which change `left`, one at a time): no
+        // bookkeeping inside.
+        let mut m = usize::MAX;
+        let mut all = true;
+        each_lane!(L, l => {
+            if left[l] != 0 {
+                m = m.min(left[l]);
+            } else {
+                all = false;
+            }
+        });
+        let m = if P::SKIPS { 1 } else { m };
+        if all {
+            for _ in 0..m {
+                pass.step_lanes(d, out, &[true; L], &mut i, &mut u, &mut st);
+            }
+        } else {
+            let mut write = [false; L];
+            each_lane!(L, l => {
+                write[l] = left[l] != 0;
+            });
+            for _ in 0..m {
+                pass.step_lanes(d, out, &write, &mut i, &mut u, &mut st);
+            }
+        }
+        let mut done = false;
+        each_lane!(L, l => {
+            if left[l] != 0 {
+                left[l] -= m;
+                done |= left[l] == 0;
+            }
+        });
+        if done && finish(&mut i, &mut u, &mut st, &mut left, &mut active) {
+            break;
+        }
+    }
+    for l in 0..L {
+        let lane = &mut pool[l];
+        (lane.i, lane.u, lane.st, lane.left) = (i[l], u[l], st[l], left[l]);
     }
 }
 
 /// Runs a pass once around the loop from its anchor at `u0` in state `st0`, writing `u` at every point into
-/// `out` (indexed by track index). Returns the arrival back at the anchor and the state there.
+/// `out` (indexed by track index), as chunks on lanes (see the module's documentation). Returns the arrival
+/// back at the anchor and the state there.
 pub(super) fn run_chunked<P: Pass>(
     pass: &P,
     d: &PassData<'_>,
@@ -250,69 +718,41 @@ pub(super) fn run_chunked<P: Pass>(
     st0: P::State,
 ) -> (f64, P::State) {
     let n = out.len();
-    if n < 16 * CHAINS {
+    if n < MIN_CHUNKED_POINTS {
         return run_sequential(pass, d, out, u0, st0);
     }
-    let k = CHAINS;
-    let mut starts = [0usize; CHAINS];
-    anchors(pass, d, n, &mut starts);
-    let mut ends = [n; CHAINS];
-    ends[..k - 1].copy_from_slice(&starts[1..]);
-    let mut u = [0.0; CHAINS];
-    let mut st = [pass.pinned(); CHAINS];
-    u[0] = u0;
-    st[0] = st0;
-    for c in 1..k {
-        u[c] = d.u_lim[pass.index(starts[c])];
-    }
-    let max_len = (0..k).map(|c| ends[c] - starts[c]).max().unwrap_or(0);
-    // Speculative chains, stepped together as lanes; a lane past the end of its chunk idles on its last
-    // segment and keeps its result.
-    for s in 0..max_len {
-        let active: [bool; CHAINS] = std::array::from_fn(|c| starts[c] + s < ends[c]);
-        let p: [usize; CHAINS] = std::array::from_fn(|c| (starts[c] + s).min(ends[c] - 1));
-        let i: [usize; CHAINS] = std::array::from_fn(|c| pass.index(p[c]));
-        let j: [usize; CHAINS] = std::array::from_fn(|c| pass.index(p[c] + 1));
-        for c in 0..k {
-            if active[c] {
-                out[i[c]] = u[c];
-            }
-        }
-        let saved = st;
-        let next = pass.step_lanes(d, &i, &j, u, &mut st);
-        for c in 0..k {
-            if active[c] {
-                u[c] = next[c];
-            } else {
-                st[c] = saved[c];
-            }
-        }
-    }
+    let plan = plan(pass, d, n);
+    let mut arr = Arrivals::<P> {
+        u: [0.0; MAX_CHUNKS],
+        st: [pass.pinned(); MAX_CHUNKS],
+        u0,
+        st0,
+    };
+    pass.run_plan(d, out, &plan, &mut arr);
+    let v = &View::new(d, n);
     // Stitch: chunk c is exact if chunk c − 1 arrives pinned; otherwise recompute it until it merges.
-    let (mut ua, mut sa) = (u[0], st[0]);
-    for c in 1..k {
+    let (mut ua, mut sa) = (arr.u[0], arr.st[0]);
+    for c in 1..plan.count {
+        let (start, end) = (plan.start[c], plan.start[c + 1]);
         if !P::is_pinned(&sa) {
             let (mut uu, mut ss) = (ua, sa);
             let mut merged = false;
-            let mut p = starts[c];
-            while p < ends[c] {
-                let i = pass.index(p);
-                let j = pass.index(p + 1);
-                out[i] = uu;
-                uu = pass.step(d, i, j, uu, &mut ss);
-                p += 1;
-                if p < ends[c] && P::is_pinned(&ss) && out[j] == d.u_lim[j] {
+            let mut i = pass.index(start);
+            for p in start + 1..=end {
+                let j = pass.advance(v, out, i, &mut uu, &mut ss);
+                if p < end && P::is_pinned(&ss) && out[j] == v.u_lim[j] {
                     merged = true;
                     break;
                 }
+                i = j;
             }
             if !merged {
-                u[c] = uu;
-                st[c] = ss;
+                arr.u[c] = uu;
+                arr.st[c] = ss;
             }
         }
-        ua = u[c];
-        sa = st[c];
+        ua = arr.u[c];
+        sa = arr.st[c];
     }
     (ua, sa)
 }
@@ -326,12 +766,11 @@ pub(super) fn run_sequential<P: Pass>(
     st0: P::State,
 ) -> (f64, P::State) {
     let n = out.len();
+    let v = &View::new(d, n);
     let (mut u, mut st) = (u0, st0);
-    for p in 0..n {
-        let i = pass.index(p);
-        let j = pass.index(p + 1);
-        out[i] = u;
-        u = pass.step(d, i, j, u, &mut st);
+    let mut i = pass.index(0);
+    for _ in 0..n {
+        i = pass.advance(v, out, i, &mut u, &mut st);
     }
     (u, st)
 }

@@ -81,11 +81,13 @@ impl EnvelopeNode {
 }
 
 /// Hot-loop table entry for the traction pass: value at the node and difference to the next node, for
-/// `inv_ay_max`, `ax_traction`, `drive`, `rot_ratio`, `resist` (one load pair and one multiply-add each).
+/// `inv_ay_max`, `ax_traction`, `drive`, `rot_ratio`, `resist` (one load pair and one multiply-add each),
+/// and the node's best gear.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 struct ForwardEntry {
     val: [f64; 5],
     dif: [f64; 5],
+    gear: u8,
 }
 
 /// Hot-loop table entry for the braking pass: `inv_ay_max`, `ax_brake`, `resist`.
@@ -103,8 +105,11 @@ pub struct Envelope {
     fwd: Vec<ForwardEntry>,
     #[serde(skip)]
     bwd: Vec<BackwardEntry>,
+    /// Every interpolation of the braking table's braking and resistance accelerations is ≥ 0 (see
+    /// [`decel_nonnegative`]). Scaling the table by a share ≥ 0 ([`Envelope::with_shares`]) keeps it true:
+    /// rounding is monotone and symmetric.
     #[serde(skip)]
-    gears: Vec<u8>,
+    decel_nonnegative: bool,
     x_max: f64,
     u_table_max_m2ps2: f64,
     top_speed_mps: f64,
@@ -146,10 +151,11 @@ impl Envelope {
                 ForwardEntry {
                     val: v,
                     dif: std::array::from_fn(|q| w[q] - v[q]),
+                    gear: nodes[k].gear as u8,
                 }
             })
             .collect();
-        let bwd = (0..n)
+        let bwd: Vec<BackwardEntry> = (0..n)
             .map(|k| {
                 let (v, w) = (b(&nodes[k]), b(next(k)));
                 BackwardEntry {
@@ -158,11 +164,11 @@ impl Envelope {
                 }
             })
             .collect();
-        let gears = nodes.iter().map(|e| e.gear as u8).collect();
+        let decel_nonnegative = decel_nonnegative(&bwd);
         let mut env = Self {
             fwd,
             bwd,
-            gears,
+            decel_nonnegative,
             x_max: (n - 1) as f64 - 1e-9,
             nodes,
             u_table_max_m2ps2,
@@ -188,11 +194,22 @@ impl Envelope {
         self.nodes[k].lerp(&self.nodes[k + 1], x - k as f64)
     }
 
+    /// Table position of squared speed `u`: node index and fraction, clamped to the table.
     #[inline(always)]
     fn locate(&self, u_m2ps2: f64) -> (usize, f64) {
-        let x = (u_m2ps2 * (1.0 / Self::DU_M2PS2)).max(0.0).min(self.x_max);
-        let k = x as usize;
-        (k, x - k as f64)
+        let x = u_m2ps2 * (1.0 / Self::DU_M2PS2);
+        let x = if x > self.x_max {
+            keep_branch();
+            self.x_max
+        } else if x >= 0.0 {
+            x
+        } else {
+            keep_branch();
+            0.0
+        };
+        // Signed conversions (one instruction each way); x is in [0, x_max], so the value is that of `as usize`.
+        let k = x as i64;
+        (k as usize, x - k as f64)
     }
 
     /// Largest forward acceleration (m/s²) at squared speed `u` on a point of curvature `kappa_abs` (1/m) with
@@ -200,11 +217,11 @@ impl Envelope {
     /// [`EnvelopeNode::accel_mps2`], with the same arithmetic.
     #[inline(always)]
     pub fn forward_accel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64, share: f64) -> f64 {
-        self.forward_accel_lanes([u_m2ps2], [kappa_abs], [g_sin], [share])[0]
+        self.forward_at(u_m2ps2)
+            .accel_mps2(u_m2ps2, kappa_abs, g_sin, share)
     }
 
-    /// [`Self::forward_accel_mps2`] for `L` independent lanes at once, phase by phase, so the processor
-    /// overlaps the lanes' latencies. Each lane's arithmetic is exactly the scalar one.
+    /// [`Self::forward_accel_mps2`] for `L` independent lanes.
     #[inline(always)]
     pub fn forward_accel_lanes<const L: usize>(
         &self,
@@ -213,30 +230,22 @@ impl Envelope {
         g_sin: [f64; L],
         share: [f64; L],
     ) -> [f64; L] {
-        let loc: [(usize, f64); L] = std::array::from_fn(|l| self.locate(u[l]));
-        let e: [&ForwardEntry; L] = std::array::from_fn(|l| &self.fwd[loc[l].0]);
-        let field = |q: usize| -> [f64; L] {
-            std::array::from_fn(|l| e[l].val[q] + loc[l].1 * e[l].dif[q])
-        };
-        let (inv, trac, drive, rot, resist) = (field(0), field(1), field(2), field(3), field(4));
-        std::array::from_fn(|l| {
-            let r = u[l] * kappa_abs[l] * inv[l];
-            let ellipse = (1.0 - r * r).max(0.0).sqrt();
-            let load = resist[l] + g_sin[l];
-            let engine = share[l] * drive[l] - load * rot[l];
-            let tyre = trac[l] * ellipse - load;
-            engine.min(tyre)
-        })
+        let mut out = [0.0; L];
+        for l in 0..L {
+            out[l] = self.forward_accel_mps2(u[l], kappa_abs[l], g_sin[l], share[l]);
+        }
+        out
     }
 
     /// Largest deceleration (m/s², positive) at squared speed `u`: the hot-loop form of
     /// [`EnvelopeNode::decel_mps2`].
     #[inline(always)]
     pub fn braking_decel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64) -> f64 {
-        self.braking_decel_lanes([u_m2ps2], [kappa_abs], [g_sin])[0]
+        self.braking_at(u_m2ps2)
+            .decel_mps2(u_m2ps2, kappa_abs, g_sin)
     }
 
-    /// [`Self::braking_decel_mps2`] for `L` lanes at once.
+    /// [`Self::braking_decel_mps2`] for `L` lanes.
     #[inline(always)]
     pub fn braking_decel_lanes<const L: usize>(
         &self,
@@ -244,22 +253,55 @@ impl Envelope {
         kappa_abs: [f64; L],
         g_sin: [f64; L],
     ) -> [f64; L] {
-        let loc: [(usize, f64); L] = std::array::from_fn(|l| self.locate(u[l]));
-        let e: [&BackwardEntry; L] = std::array::from_fn(|l| &self.bwd[loc[l].0]);
-        let field = |q: usize| -> [f64; L] {
-            std::array::from_fn(|l| e[l].val[q] + loc[l].1 * e[l].dif[q])
-        };
-        let (inv, brake, resist) = (field(0), field(1), field(2));
-        std::array::from_fn(|l| {
-            let r = u[l] * kappa_abs[l] * inv[l];
-            brake[l] * (1.0 - r * r).max(0.0).sqrt() + resist[l] + g_sin[l]
-        })
+        let mut out = [0.0; L];
+        for l in 0..L {
+            out[l] = self.braking_decel_mps2(u[l], kappa_abs[l], g_sin[l]);
+        }
+        out
+    }
+
+    /// The forward table at squared speed `u`, clamped to the table.
+    #[inline]
+    fn forward_at(&self, u_m2ps2: f64) -> ForwardAt<'_> {
+        let (k, t) = self.locate(u_m2ps2);
+        ForwardAt { e: &self.fwd[k], t }
+    }
+
+    /// The braking table at squared speed `u`, clamped to the table.
+    #[inline]
+    fn braking_at(&self, u_m2ps2: f64) -> BrakingAt<'_> {
+        let (k, t) = self.locate(u_m2ps2);
+        BrakingAt { e: &self.bwd[k], t }
+    }
+
+    /// [`Self::forward_at`] out of the hot loop's way.
+    #[cold]
+    #[inline(never)]
+    fn forward_at_cold(&self, u_m2ps2: f64) -> ForwardAt<'_> {
+        self.forward_at(u_m2ps2)
+    }
+
+    /// [`Self::braking_at`] out of the hot loop's way.
+    #[cold]
+    #[inline(never)]
+    fn braking_at_cold(&self, u_m2ps2: f64) -> BrakingAt<'_> {
+        self.braking_at(u_m2ps2)
+    }
+
+    /// The tables, borrowed for one pass of the solver.
+    pub(crate) fn pass_tables(&self) -> PassTables<'_> {
+        let fast = self.fwd.len().saturating_sub(2);
+        PassTables {
+            env: self,
+            fwd: &self.fwd[..fast],
+            bwd: &self.bwd[..fast],
+        }
     }
 
     /// Best gear at squared speed `u` (that of the table node at or below it).
     #[inline(always)]
     pub fn gear_u(&self, u_m2ps2: f64) -> u8 {
-        self.gears[self.locate(u_m2ps2).0]
+        self.forward_at(u_m2ps2).gear()
     }
 
     /// The node at speed `v`.
@@ -272,7 +314,18 @@ impl Envelope {
     /// tyres' lateral, traction and braking capacity: those capacities scale by the shares, drive and
     /// resistance do not. The same table as [`Envelope::new`] of `Car::with_shares` (capacities are linear in
     /// the shares), without re-solving the load-transfer fixed points: a copy and three multiplies a node.
-    pub fn with_shares(&self, grip: f64, traction: f64, brake: f64) -> Self {
+    ///
+    /// Shares outside (0, 1] are an error: the passes rely on capacities that stay non-negative.
+    pub fn with_shares(&self, grip: f64, traction: f64, brake: f64) -> crate::Result<Self> {
+        for (name, v) in [("grip", grip), ("traction", traction), ("brake", brake)] {
+            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                return Err(crate::Error::Option {
+                    option: format!("{name} share"),
+                    value: v.to_string(),
+                    message: "must lie in (0, 1]".into(),
+                });
+            }
+        }
         let mut e = self.clone();
         for n in &mut e.nodes {
             n.ay_max_mps2 *= grip;
@@ -292,7 +345,7 @@ impl Envelope {
             b.val[1] *= brake;
             b.dif[1] *= brake;
         }
-        e
+        Ok(e)
     }
 
     /// Top speed on a level straight (m/s): where the drive just balances drag and rolling resistance, or the
@@ -368,5 +421,165 @@ impl Envelope {
     /// The table's nodes, from 0 m²/s² in steps of [`Self::DU_M2PS2`].
     pub fn nodes(&self) -> &[EnvelopeNode] {
         &self.nodes
+    }
+}
+
+/// Whether every interpolation `val + t dif` (`0 ≤ t < 1`) of the braking and resistance accelerations of the
+/// braking table is ≥ 0: true when `val ≥ 0` and `val + dif ≥ 0` at every node (the rounded `t dif` lies
+/// between `dif` and 0, and rounding is monotone).
+fn decel_nonnegative(bwd: &[BackwardEntry]) -> bool {
+    bwd.iter()
+        .all(|e| (1..3).all(|q| e.val[q] >= 0.0 && -e.dif[q] <= e.val[q]))
+}
+
+/// The envelope's hot-loop tables, borrowed by one pass of the solver (held in registers rather than reloaded
+/// through the envelope after every store).
+#[derive(Clone, Copy)]
+pub(crate) struct PassTables<'a> {
+    env: &'a Envelope,
+    /// Entries of the nodes below the last two: there the position never needs clamping.
+    fwd: &'a [ForwardEntry],
+    bwd: &'a [BackwardEntry],
+}
+
+impl<'a> PassTables<'a> {
+    /// The forward table at squared speed `u ≥ 0` (the passes' `u` is never negative or NaN). One
+    /// comparison, which the passes never fail (their `u` stays below the last two nodes, where
+    /// [`Envelope::locate`] would clamp), and which also proves the index inside the table.
+    #[inline(always)]
+    pub(crate) fn forward_at(&self, u_m2ps2: f64) -> ForwardAt<'a> {
+        debug_assert!(u_m2ps2 >= 0.0);
+        let x = u_m2ps2 * (1.0 / Envelope::DU_M2PS2);
+        let k = x as i64;
+        if (k as u64) < self.fwd.len() as u64 {
+            ForwardAt {
+                e: &self.fwd[k as usize],
+                t: x - k as f64,
+            }
+        } else {
+            self.env.forward_at_cold(u_m2ps2)
+        }
+    }
+
+    /// The braking table at squared speed `u ≥ 0`; see [`Self::forward_at`].
+    #[inline(always)]
+    pub(crate) fn braking_at(&self, u_m2ps2: f64) -> BrakingAt<'a> {
+        debug_assert!(u_m2ps2 >= 0.0);
+        let x = u_m2ps2 * (1.0 / Envelope::DU_M2PS2);
+        let k = x as i64;
+        if (k as u64) < self.bwd.len() as u64 {
+            BrakingAt {
+                e: &self.bwd[k as usize],
+                t: x - k as f64,
+            }
+        } else {
+            self.env.braking_at_cold(u_m2ps2)
+        }
+    }
+
+    /// Upshift time without drive (s).
+    #[inline(always)]
+    pub(crate) fn shift_time_s(&self) -> f64 {
+        self.env.shift_time_s
+    }
+
+    /// Whether every deceleration the braking table gives is at least `g sin θ`: its braking and resistance
+    /// accelerations interpolate to ≥ 0 (see [`decel_nonnegative`]), and the friction-ellipse share is ≥ 0.
+    #[inline(always)]
+    pub(crate) fn decel_at_least_g_sin(&self) -> bool {
+        self.env.decel_nonnegative
+    }
+}
+
+/// The forward table at one squared speed: the node at or below it and the fraction to the next.
+#[derive(Clone, Copy)]
+pub(crate) struct ForwardAt<'a> {
+    e: &'a ForwardEntry,
+    t: f64,
+}
+
+impl ForwardAt<'_> {
+    /// Best gear (that of the node at or below).
+    #[inline(always)]
+    pub(crate) fn gear(&self) -> u8 {
+        self.e.gear
+    }
+
+    /// [`Envelope::forward_accel_mps2`] at this table position of `u`.
+    ///
+    /// The minimum of the engine and tyre limits (and the friction ellipse's clamp) are branches: the solver
+    /// stays engine- or tyre-limited for long stretches, so the processor predicts them, and while the car is
+    /// engine-limited the result does not wait for the square root of the tyre limit.
+    #[inline(always)]
+    pub(crate) fn accel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64, share: f64) -> f64 {
+        let (e, t) = (self.e, self.t);
+        let f = |q: usize| e.val[q] + t * e.dif[q];
+        let load = f(4) + g_sin;
+        let engine = share * f(2) - load * f(3);
+        let r = u_m2ps2 * kappa_abs * f(0);
+        let tyre = f(1) * ellipse_share(r) - load;
+        // f64::min(engine, tyre) for numbers.
+        if engine < tyre {
+            engine
+        } else {
+            keep_branch();
+            tyre
+        }
+    }
+}
+
+/// The braking table at one squared speed.
+#[derive(Clone, Copy)]
+pub(crate) struct BrakingAt<'a> {
+    e: &'a BackwardEntry,
+    t: f64,
+}
+
+impl BrakingAt<'_> {
+    /// [`Envelope::braking_decel_mps2`] at this table position of `u`.
+    #[inline(always)]
+    pub(crate) fn decel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64) -> f64 {
+        let (e, t) = (self.e, self.t);
+        let f = |q: usize| e.val[q] + t * e.dif[q];
+        let r = u_m2ps2 * kappa_abs * f(0);
+        f(1) * ellipse_share(r) + f(2) + g_sin
+    }
+}
+
+/// Keeps a branch a branch. The solver's clamps and minima have outcomes that persist along the track
+/// (pinned or not, engine- or tyre-limited), so the processor predicts them, and the result of the predicted
+/// arm does not wait for the comparison (or for the other arm's operands, such as the square root of the tyre
+/// limit while the car is engine-limited). The compiler would turn such a branch into a select (`minsd`,
+/// `maxsd`, `cmov`), which waits for both; this empty barrier in one arm cannot be executed unconditionally,
+/// so the branch stays.
+#[inline(always)]
+pub(crate) fn keep_branch() {
+    std::hint::black_box(());
+}
+
+/// `√max(1 − r², 0)`: the longitudinal share the friction ellipse leaves at a lateral usage `r`.
+#[inline(always)]
+fn ellipse_share(r: f64) -> f64 {
+    let q = 1.0 - r * r;
+    if q > 0.0 {
+        q.sqrt()
+    } else {
+        keep_branch();
+        0.0
+    }
+}
+
+/// `y.max(0.0).min(cap)` for `cap ≥ 0`, as branches (see [`keep_branch`]); and whether `y ≥ cap`, i.e.
+/// whether the pass is pinned at the cap (for `y < 0`, `max(y, 0) ≥ cap`).
+#[inline(always)]
+pub(crate) fn clamp_to_cap(y: f64, cap: f64) -> (f64, bool) {
+    if y >= cap {
+        keep_branch();
+        (cap, true)
+    } else if y >= 0.0 {
+        (y, false)
+    } else {
+        keep_branch();
+        (0.0, 0.0 >= cap)
     }
 }
