@@ -59,13 +59,12 @@ fn stem(a: &SessionArgs) -> String {
 }
 
 /// The grid as an aligned table.
-pub fn grid_table(field: &Field, q: &QualifyingResult) -> String {
+pub fn grid_table(q: &QualifyingResult) -> String {
     let mut out = format!(
         "{:>3}  {:>3}  {:<22} {:>9}  {:>7}  {:>7}  {:>4}\n",
         "pos", "no", "driver", "best", "to pole", "ahead", "part"
     );
     for g in &q.grid {
-        let _ = field;
         out += &format!(
             "{:>3}  {:>3}  {:<22} {:>9}  {:>+7.3}  {:>+7.3}  {:>4}\n",
             g.position,
@@ -256,7 +255,7 @@ pub fn qualifying_command(a: &SessionArgs) -> Result<Vec<DriverStats>> {
     let stem = stem(a);
     let first = &results[0];
     say(&format!("{} — qualifying, seed {}\n", field.event, a.seed));
-    say(&grid_table(&field, first));
+    say(&grid_table(first));
     let csv = a.out.join(format!("{stem}_qualifying.csv"));
     write_grid_csv(&csv, first)?;
     let png = a.out.join(format!("{stem}_qualifying.png"));
@@ -692,7 +691,7 @@ pub fn weekend_command(a: &crate::cli::WeekendArgs) -> Result<Vec<PathBuf>> {
     write_atomic(&mdp, |w| w.write_all(md.as_bytes()))?;
     files.push(mdp);
     say(&format!("{} — seed {}\n", field.event, a.seed));
-    say(&grid_table(&field, &q));
+    say(&grid_table(&q));
     say(&classification_table(&field, &r));
     for f in &files {
         say(&format!("  wrote {}\n", f.display()));

@@ -403,11 +403,6 @@ impl Envelope {
     pub fn gear_at(&self, v_mps: f64) -> u8 {
         self.at(v_mps).gear as u8
     }
-    /// Best gear at squared speed `u` (1-based).
-    #[inline]
-    pub fn gear_at_u(&self, u_m2ps2: f64) -> u8 {
-        self.at_u(u_m2ps2).gear as u8
-    }
     /// Engine speed in `gear` at road speed `v`, with clutch slip at launch in first gear (rpm).
     pub fn engine_rpm(&self, v_mps: f64, gear: u8) -> f64 {
         let rpm = v_mps / self.dynamic_radius_m * self.overall_ratios[usize::from(gear) - 1] * 60.0
