@@ -7,10 +7,11 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use lapsim::driver::Field;
 use lapsim::session::qualifying::{qualifying, QualifyingFormat};
 use lapsim::session::race::{race, RaceFormat};
-use lapsim::session::QssOracle;
+use lapsim::session::{LapKind, LapOracle, LapRequest, QssOracle};
 use lapsim::track::line::{path_track, LineOptions, LinePath};
 use lapsim::track::{Centerline, TrackOptions};
 use lapsim::vehicle::Car;
+use rayon::prelude::*;
 
 fn path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -39,6 +40,39 @@ fn bench_field(c: &mut Criterion) {
     // Warm the oracle's fuel-load cache for the race.
     race(&field, &oracle, &rf, &grid, 2007, 0).unwrap();
     let mut g = c.benchmark_group("field");
+    // One driver's flying lap through the oracle (shares applied, corner limits from the fuel load's table,
+    // fuel burnt): what every lap of a session costs.
+    let request = LapRequest {
+        grip_share: 0.97,
+        traction_share: 0.96,
+        brake_share: 0.95,
+        fuel_kg: 30.0,
+        kind: LapKind::Flying,
+        slip: None,
+    };
+    g.bench_function("oracle_flying_lap", |b| {
+        b.iter(|| oracle.lap(std::hint::black_box(&request)).unwrap())
+    });
+    // The 40 drivers of the field, one flying lap each at their skill shares, spread over the threads.
+    let requests: Vec<LapRequest> = field
+        .entries
+        .iter()
+        .map(|e| LapRequest {
+            grip_share: e.skill.grip_share,
+            traction_share: e.skill.traction_share,
+            brake_share: e.skill.brake_share,
+            ..request
+        })
+        .collect();
+    g.bench_function("field_40_drivers_one_lap", |b| {
+        b.iter(|| {
+            requests
+                .par_iter()
+                .map(|r| oracle.lap(r).map(|o| o.time_s))
+                .collect::<lapsim::Result<Vec<f64>>>()
+                .unwrap()
+        })
+    });
     g.sample_size(10);
     let mut run = 0;
     g.bench_function("qualifying_40_cars", |b| {

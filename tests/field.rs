@@ -357,3 +357,48 @@ fn seed_that_is_not_a_number_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// The oracle applies a driver's shares inside the passes (grip through the curvature, traction and braking
+/// on the tables) and takes the corner limits from its table: the same lap, to the table's accuracy, as a
+/// solver on the envelope rebuilt from the car with those shares and that fuel; the same fuel burnt.
+#[test]
+fn oracle_lap_matches_a_solver_on_the_rebuilt_envelope() {
+    use lapsim::solver::{LapSolver, Start};
+    use lapsim::vehicle::Envelope;
+    let o = oracle();
+    for (g, t, b) in [(1.0, 1.0, 1.0), (0.97, 0.93, 0.9), (0.88, 0.86, 0.99)] {
+        let out = o
+            .lap(&LapRequest {
+                grip_share: g,
+                traction_share: t,
+                brake_share: b,
+                fuel_kg: 30.0,
+                kind: LapKind::Flying,
+                slip: None,
+            })
+            .unwrap();
+        let car = o
+            .car()
+            .with_fuel_kg(30.0)
+            .unwrap()
+            .with_shares(g, t, b)
+            .unwrap();
+        let env = Envelope::new(&car);
+        let mut solver = LapSolver::new(o.track(), &env);
+        let lap = solver.solve(Start::Flying).unwrap();
+        let fuel = car.fuel_for_work_kg(
+            solver
+                .engine_work_j(car.params().driveline.efficiency_ratio)
+                .unwrap(),
+        );
+        let (dt, df) = (
+            (out.time_s - lap.lap_time_s).abs() / lap.lap_time_s,
+            (out.fuel_kg - fuel).abs() / fuel,
+        );
+        println!(
+            "shares ({g}, {t}, {b}): lap {:.6} s vs {:.6} s ({dt:.1e}), fuel {df:.1e}",
+            out.time_s, lap.lap_time_s
+        );
+        assert!(dt < 1e-6 && df < 1e-5, "lap {dt:e}, fuel {df:e}");
+    }
+}

@@ -62,9 +62,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
-use crate::solver::{CornerTable, LapSolver, Start};
+use crate::solver::{CornerTable, LapSolver, LogCurvature, Start, Workspace};
 use crate::track::Track;
-use crate::vehicle::{Car, Envelope};
+use crate::vehicle::{Car, Envelope, Shares};
 
 /// Fuel loads are rounded to this step (kg) to share envelopes between laps and drivers: half a kilogram is
 /// 0.04 % of the car's mass, about 0.01 s a lap.
@@ -72,13 +72,16 @@ pub const FUEL_STEP_KG: f64 = 0.5;
 
 /// The QSS oracle of a car on a track (the path the drivers take). For each fuel load (rounded to
 /// [`FUEL_STEP_KG`]) it tabulates the car's envelope and corner limits once, shared by every driver and lap;
-/// a lap then scales the envelope by the driver's shares ([`Envelope::with_shares`]), takes the corner limits
-/// from the table, solves a flying lap (a slip is a speed cap at a corner), and for a grid start re-runs the
-/// traction pass from rest at the grid slot.
+/// a lap then solves with the driver's shares ([`LapSolver::for_driver`]: grip scales the curvature,
+/// traction and braking the tables, nothing is copied), takes the corner limits from the table, solves a
+/// flying lap (a slip is a speed cap at a corner), and for a grid start re-runs the traction pass from rest at
+/// the grid slot. Solver buffers are pooled, so a lap allocates nothing.
 pub struct QssOracle {
     car: Car,
     track: Track,
+    log_kappa: LogCurvature,
     cache: Mutex<HashMap<i64, Arc<(Envelope, CornerTable)>>>,
+    pool: Mutex<Vec<Workspace>>,
 }
 
 impl QssOracle {
@@ -86,8 +89,10 @@ impl QssOracle {
     pub fn new(car: Car, track: Track) -> Self {
         Self {
             car,
+            log_kappa: LogCurvature::new(&track),
             track,
             cache: Mutex::new(HashMap::new()),
+            pool: Mutex::new(Vec::new()),
         }
     }
     /// The car.
@@ -121,23 +126,10 @@ impl QssOracle {
             .map_err(|_| Error::Solver("oracle cache poisoned".into()))?;
         Ok(Arc::clone(cache.entry(key).or_insert(entry)))
     }
-}
 
-impl LapOracle for QssOracle {
-    fn lap(&self, r: &LapRequest) -> Result<LapOutcome> {
-        for (name, v) in [
-            ("grip", r.grip_share),
-            ("traction", r.traction_share),
-            ("brake", r.brake_share),
-        ] {
-            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
-                return Err(Error::Option {
-                    option: format!("{name} share"),
-                    value: v.to_string(),
-                    message: "must lie in (0, 1]".into(),
-                });
-            }
-        }
+    /// Solves a lap with a solver built on `ws`.
+    fn lap_with(&self, r: &LapRequest, ws: Workspace) -> Result<(LapOutcome, Workspace)> {
+        let shares = Shares::new(r.grip_share, r.traction_share, r.brake_share)?;
         if !(r.fuel_kg.is_finite() && r.fuel_kg >= 0.0) {
             return Err(Error::Option {
                 option: "fuel_kg".into(),
@@ -146,16 +138,8 @@ impl LapOracle for QssOracle {
             });
         }
         let base = self.base(r.fuel_kg)?;
-        let env = base
-            .0
-            .with_shares(r.grip_share, r.traction_share, r.brake_share)?;
-        let v_corner: Vec<f64> = self
-            .track
-            .curvature_1pm()
-            .iter()
-            .map(|k| base.1.speed_mps(k.abs(), r.grip_share, r.traction_share))
-            .collect();
-        let mut solver = LapSolver::with_corner_speeds(&self.track, &env, v_corner);
+        let mut solver =
+            LapSolver::for_driver(&self.track, &base.0, &base.1, &self.log_kappa, shares, ws);
         if let Some(slip) = r.slip {
             if !(0.0..=1.0).contains(&slip.at_fraction) || !(0.0..=1.0).contains(&slip.speed_factor)
             {
@@ -165,20 +149,19 @@ impl LapOracle for QssOracle {
                     message: "position and speed factor must lie in [0, 1]".into(),
                 });
             }
-            // The corner (local minimum of the corner-limit speed) nearest the slip's position.
-            let v = solver.corner_speeds_mps();
-            let n = v.len();
+            // The corner (local minimum of the corner limit) nearest the slip's position.
+            let u = solver.corner_limits_m2ps2();
+            let n = u.len();
             let target = (slip.at_fraction * n as f64) as usize % n;
             let corner = (0..n)
-                .filter(|&i| v[i] <= v[(i + n - 1) % n] && v[i] < v[(i + 1) % n])
+                .filter(|&i| u[i] <= u[(i + n - 1) % n] && u[i] < u[(i + 1) % n])
                 .min_by_key(|&i: &usize| {
                     let d = i.abs_diff(target);
                     d.min(n - d)
                 })
                 .unwrap_or(target);
-            let mut caps = vec![f64::INFINITY; n];
-            caps[corner] = v[corner] * slip.speed_factor;
-            solver.set_speed_caps(Some(&caps))?;
+            let v = u[corner].sqrt() * slip.speed_factor;
+            solver.cap_speed_at(corner, v)?;
         }
         let flying = solver.solve(Start::Flying)?;
         let work = solver.engine_work_j(self.car.params().driveline.efficiency_ratio)?;
@@ -186,9 +169,24 @@ impl LapOracle for QssOracle {
             LapKind::Flying => flying.lap_time_s,
             LapKind::Grid { behind_m } => solver.grid_lap_time_s(behind_m)?,
         };
-        Ok(LapOutcome {
+        let out = LapOutcome {
             time_s,
             fuel_kg: self.car.fuel_for_work_kg(work),
-        })
+        };
+        Ok((out, solver.into_workspace()))
+    }
+}
+
+impl LapOracle for QssOracle {
+    fn lap(&self, r: &LapRequest) -> Result<LapOutcome> {
+        let pool = || {
+            self.pool
+                .lock()
+                .map_err(|_| Error::Solver("oracle buffer pool poisoned".into()))
+        };
+        let ws = pool()?.pop().unwrap_or_default();
+        let (out, ws) = self.lap_with(r, ws)?;
+        pool()?.push(ws);
+        Ok(out)
     }
 }

@@ -39,7 +39,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::track::Track;
-use crate::vehicle::{Envelope, G_MPS2};
+use crate::vehicle::{Envelope, Shares, G_MPS2};
 
 /// Tolerance of the flying lap's periodicity: speed at the start point one lap later (m/s).
 pub const PERIODIC_TOLERANCE_MPS: f64 = 1e-6;
@@ -76,13 +76,48 @@ pub struct Lap {
     pub periodicity_residual_mps: f64,
 }
 
+/// The buffers of a [`LapSolver`], one value per track point each: kept between solvers (of any track or
+/// envelope) so that a session's thousands of laps allocate nothing ([`LapSolver::for_driver`],
+/// [`LapSolver::into_workspace`]).
+#[derive(Debug, Default)]
+pub struct Workspace {
+    kappa_abs: Vec<f64>,
+    g_sin: Vec<f64>,
+    u_corner: Vec<f64>,
+    u_lim: Vec<f64>,
+    u_fwd: Vec<f64>,
+    u_bwd: Vec<f64>,
+    v: Vec<f64>,
+}
+
+impl Workspace {
+    /// Sizes every buffer to `n` points (allocating only when they grow).
+    fn resize(&mut self, n: usize) {
+        for b in [
+            &mut self.kappa_abs,
+            &mut self.g_sin,
+            &mut self.u_corner,
+            &mut self.u_lim,
+            &mut self.u_fwd,
+            &mut self.u_bwd,
+            &mut self.v,
+        ] {
+            b.resize(n, 0.0);
+        }
+    }
+}
+
 /// Solves laps of one track with one car envelope, reusing its buffers.
 pub struct LapSolver<'a> {
     track: &'a Track,
     env: &'a Envelope,
+    shares: Shares,
+    /// |κ| / grip share at each point: a driver using a share `g` of the lateral grip meets the lateral limit
+    /// `v² |κ| = g a_y,max` where the car meets it at `|κ| / g`.
     kappa_abs: Vec<f64>,
     g_sin: Vec<f64>,
-    v_corner: Vec<f64>,
+    /// Corner-limit squared speed at each point, before any caps (m²/s²).
+    u_corner: Vec<f64>,
     u_lim: Vec<f64>,
     u_fwd: Vec<f64>,
     u_bwd: Vec<f64>,
@@ -102,27 +137,94 @@ impl<'a> LapSolver<'a> {
         Self::with_corner_speeds(track, env, v_corner)
     }
 
-    /// Prepares the buffers with corner-limit speeds computed elsewhere (one per point, m/s), e.g. from a
-    /// [`CornerTable`]; they are capped at the envelope's top speed.
-    pub fn with_corner_speeds(track: &'a Track, env: &'a Envelope, mut v_corner: Vec<f64>) -> Self {
+    /// Prepares the buffers with corner-limit speeds computed elsewhere (one per point, m/s); they are capped
+    /// at the envelope's top speed.
+    pub fn with_corner_speeds(track: &'a Track, env: &'a Envelope, v_corner: Vec<f64>) -> Self {
         let n = track.len();
         assert_eq!(v_corner.len(), n, "one corner speed per track point");
         let top = env.top_speed_mps();
-        v_corner.iter_mut().for_each(|v| *v = v.min(top));
-        let kappa_abs: Vec<f64> = track.curvature_1pm().iter().map(|k| k.abs()).collect();
+        let mut ws = Workspace::default();
+        ws.resize(n);
+        for (u, &v) in ws.u_corner.iter_mut().zip(&v_corner) {
+            let v = v.min(top);
+            *u = v * v;
+        }
+        for (k, &c) in ws.kappa_abs.iter_mut().zip(track.curvature_1pm()) {
+            *k = c.abs();
+        }
+        Self::from_workspace(track, env, Shares::FULL, ws)
+    }
+
+    /// A solver for a driver using `shares` of the car's capacities, with the corner limits from `table` (the
+    /// table of `env`) and the buffers of `ws`: no allocation once `ws` has held a track this long.
+    /// `log_kappa` is [`LogCurvature::new`] of `track`.
+    pub fn for_driver(
+        track: &'a Track,
+        env: &'a Envelope,
+        table: &CornerTable,
+        log_kappa: &LogCurvature,
+        shares: Shares,
+        mut ws: Workspace,
+    ) -> Self {
+        let n = track.len();
+        assert_eq!(log_kappa.len(), n, "log-curvature of this track");
+        ws.resize(n);
+        let inv_grip = 1.0 / shares.grip();
+        for (k, &c) in ws.kappa_abs.iter_mut().zip(track.curvature_1pm()) {
+            *k = c.abs() * inv_grip;
+        }
+        table.fill_u(
+            log_kappa,
+            shares.grip(),
+            shares.traction(),
+            &mut ws.u_corner,
+        );
+        Self::from_workspace(track, env, shares, ws)
+    }
+
+    /// Finishes a solver whose `u_corner` and `kappa_abs` are filled.
+    fn from_workspace(
+        track: &'a Track,
+        env: &'a Envelope,
+        shares: Shares,
+        mut ws: Workspace,
+    ) -> Self {
+        for (g, s) in ws.g_sin.iter_mut().zip(track.gradient()) {
+            *g = G_MPS2 * s;
+        }
+        ws.u_lim.copy_from_slice(&ws.u_corner);
         Self {
             track,
             env,
-            g_sin: track.gradient().iter().map(|s| G_MPS2 * s).collect(),
-            kappa_abs,
-            u_lim: v_corner.iter().map(|v| v * v).collect(),
-            v_corner,
-            u_fwd: vec![0.0; n],
-            u_bwd: vec![0.0; n],
-            v: vec![0.0; n],
+            shares,
+            kappa_abs: ws.kappa_abs,
+            g_sin: ws.g_sin,
+            u_corner: ws.u_corner,
+            u_lim: ws.u_lim,
+            u_fwd: ws.u_fwd,
+            u_bwd: ws.u_bwd,
+            v: ws.v,
             v_end: 0.0,
             last: None,
         }
+    }
+
+    /// Gives the buffers back for the next solver.
+    pub fn into_workspace(self) -> Workspace {
+        Workspace {
+            kappa_abs: self.kappa_abs,
+            g_sin: self.g_sin,
+            u_corner: self.u_corner,
+            u_lim: self.u_lim,
+            u_fwd: self.u_fwd,
+            u_bwd: self.u_bwd,
+            v: self.v,
+        }
+    }
+
+    /// The shares of the car's capacities this solver's driver uses.
+    pub fn shares(&self) -> Shares {
+        self.shares
     }
 
     /// The track.
@@ -134,8 +236,12 @@ impl<'a> LapSolver<'a> {
         self.env
     }
     /// Corner-limit speed at each point (m/s), before any caps.
-    pub fn corner_speeds_mps(&self) -> &[f64] {
-        &self.v_corner
+    pub fn corner_speeds_mps(&self) -> Vec<f64> {
+        self.u_corner.iter().map(|u| u.sqrt()).collect()
+    }
+    /// Corner-limit squared speed at each point (m²/s²), before any caps.
+    pub fn corner_limits_m2ps2(&self) -> &[f64] {
+        &self.u_corner
     }
     /// Speed at each point of the last solved lap (m/s).
     pub fn speeds_mps(&self) -> &[f64] {
@@ -150,11 +256,7 @@ impl<'a> LapSolver<'a> {
     /// `None` removes them. Infinity means no cap.
     pub fn set_speed_caps(&mut self, caps_mps: Option<&[f64]>) -> Result<()> {
         match caps_mps {
-            None => {
-                for (u, v) in self.u_lim.iter_mut().zip(&self.v_corner) {
-                    *u = v * v;
-                }
-            }
+            None => self.u_lim.copy_from_slice(&self.u_corner),
             Some(c) => {
                 if c.len() != self.u_lim.len() {
                     return Err(Error::Option {
@@ -170,12 +272,26 @@ impl<'a> LapSolver<'a> {
                         message: format!("at point {i}: must be a speed ≥ 0 (infinity for none)"),
                     });
                 }
-                for ((u, &vc), &cap) in self.u_lim.iter_mut().zip(&self.v_corner).zip(c) {
-                    let v = vc.min(cap);
-                    *u = v * v;
+                for ((u, &uc), &cap) in self.u_lim.iter_mut().zip(&self.u_corner).zip(c) {
+                    *u = uc.min(cap * cap);
                 }
             }
         }
+        self.last = None;
+        Ok(())
+    }
+
+    /// Caps the speed at point `i` at `v_mps` (on top of the corner limit and any caps already set): a slip,
+    /// a stop. Allocates nothing.
+    pub fn cap_speed_at(&mut self, i: usize, v_mps: f64) -> Result<()> {
+        if i >= self.u_lim.len() || v_mps.is_nan() || v_mps < 0.0 {
+            return Err(Error::Option {
+                option: "speed cap".into(),
+                value: format!("{v_mps} m/s at point {i}"),
+                message: format!("needs a point below {} and a speed ≥ 0", self.u_lim.len()),
+            });
+        }
+        self.u_lim[i] = self.u_lim[i].min(v_mps * v_mps);
         self.last = None;
         Ok(())
     }
@@ -194,18 +310,14 @@ impl<'a> LapSolver<'a> {
     fn solve_with(&mut self, start: Start, sequential: bool) -> Result<Lap> {
         let n = self.track.len();
         // The slowest point is a fixed point of both passes: its speed is its limit.
-        let i0 = self
-            .u_lim
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(0, |(i, _)| i);
+        let i0 = first_minimum(&self.u_lim);
         let data = PassData {
             env: self.env,
             kappa_abs: &self.kappa_abs,
             g_sin: &self.g_sin,
             u_lim: &self.u_lim,
             ds: self.track.step_m(),
+            shares: self.shares,
         };
         let run_fwd = |out: &mut [f64], pass: &Forward, u0: f64, st0: DriveState| {
             if sequential {
@@ -257,25 +369,25 @@ impl<'a> LapSolver<'a> {
             Start::Flying => self.v[0],
             Start::Standing => arrival.min(self.u_bwd[0]).sqrt(),
         };
-        let mut time = 0.0;
-        for i in 0..n {
-            let vj = if i + 1 == n {
-                self.v_end
-            } else {
-                self.v[i + 1]
-            };
-            let vsum = self.v[i] + vj;
-            if vsum <= 0.0 {
-                return Err(Error::Solver(format!(
-                    "the car stops at s = {:.1} m and cannot go on (a slope steeper than it can climb, or a \
-                     stop imposed at two consecutive points)",
-                    self.track.s_m()[i]
-                )));
-            }
-            time += 2.0 * ds / vsum;
-        }
+        let time = segment_time_sum(&self.v, self.v_end, ds);
         if !time.is_finite() {
-            return Err(Error::Solver("the lap time is not finite".into()));
+            // A segment with both ends at rest (a NaN cannot arise: every u is clamped to ≥ 0).
+            let stop = (0..n)
+                .find(|&i| {
+                    self.v[i]
+                        + if i + 1 == n {
+                            self.v_end
+                        } else {
+                            self.v[i + 1]
+                        }
+                        <= 0.0
+                })
+                .unwrap_or(0);
+            return Err(Error::Solver(format!(
+                "the car stops at s = {:.1} m and cannot go on (a slope steeper than it can climb, or a \
+                 stop imposed at two consecutive points)",
+                self.track.s_m()[stop]
+            )));
         }
         let lap = Lap {
             start,
@@ -315,6 +427,7 @@ impl<'a> LapSolver<'a> {
             g_sin: &self.g_sin,
             u_lim: &self.u_lim,
             ds,
+            shares: self.shares,
         };
         let mut st = DriveState::in_gear(1);
         let (mut u, mut time) = (0.0_f64, 0.0);
@@ -343,21 +456,37 @@ impl<'a> LapSolver<'a> {
         let n = self.track.len();
         let ds = self.track.step_m();
         let m = self.env.mass_kg();
-        let mut work = 0.0;
-        for i in 0..n {
-            let vi = self.v[i];
-            let vj = if i + 1 == n {
-                lap.v_end_mps
-            } else {
-                self.v[i + 1]
-            };
-            let a = (vj * vj - vi * vi) / (2.0 * ds);
-            let node = self.env.at(vi);
-            let force = m * (a / node.rot_ratio + node.resist_mps2 + self.g_sin[i]);
-            if force > 0.0 {
-                work += force * ds;
+        let inv_2ds = 1.0 / (2.0 * ds);
+        // Positive drive force over a segment, a = (v_j² − v_i²) / 2ds.
+        let drive_n = |vi: f64, vj: f64, g_sin: f64| {
+            let (ui, uj) = (vi * vi, vj * vj);
+            let (inv_rot_ratio, resist) = self.env.work_terms_at_u(ui);
+            (m * ((uj - ui) * inv_2ds * inv_rot_ratio + resist + g_sin)).max(0.0)
+        };
+        // Four independent sums (the segments are independent), added in a fixed order.
+        let v = &self.v;
+        let (mut ca, mut cb, mut cg) = (
+            v[..n - 1].chunks_exact(4),
+            v[1..].chunks_exact(4),
+            self.g_sin[..n - 1].chunks_exact(4),
+        );
+        let mut acc = [0.0_f64; 4];
+        for ((a, b), g) in (&mut ca).zip(&mut cb).zip(&mut cg) {
+            for l in 0..4 {
+                acc[l] += drive_n(a[l], b[l], g[l]);
             }
         }
+        let mut force_sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for ((&a, &b), &g) in ca
+            .remainder()
+            .iter()
+            .zip(cb.remainder())
+            .zip(cg.remainder())
+        {
+            force_sum += drive_n(a, b, g);
+        }
+        force_sum += drive_n(v[n - 1], lap.v_end_mps, self.g_sin[n - 1]);
+        let work = force_sum * ds;
         Ok(work / driveline_efficiency)
     }
 
@@ -370,17 +499,60 @@ impl<'a> LapSolver<'a> {
     }
 }
 
-/// Corner-limit speeds of an envelope tabulated against curvature (log-spaced, interpolated as a power law:
-/// `v ∝ κ^(−1/2)` where grip limits, so log v is nearly linear in log κ) and against the driver's traction
-/// share (which sets how much of the ellipse is needed to balance drag: up to 0.2 % of the speed at 280 km/h).
-/// For a driver using a share `g` of the lateral grip, the lateral limit `v² κ = g a_y,max(v)` is the
-/// unscaled one at `κ / g`, so one table per fuel load serves every driver ([`CornerTable::speed_mps`]).
+/// Index of the first smallest value of `u` (none is NaN): a minimum over eight lanes, which vectorises, then
+/// the first index that holds it. Same as `min_by(total_cmp)` for values that are never NaN or −0.
+fn first_minimum(u: &[f64]) -> usize {
+    let mut lanes = [f64::INFINITY; 8];
+    let mut chunks = u.chunks_exact(8);
+    for c in &mut chunks {
+        for l in 0..8 {
+            lanes[l] = if c[l] < lanes[l] { c[l] } else { lanes[l] };
+        }
+    }
+    let m = chunks
+        .remainder()
+        .iter()
+        .chain(&lanes)
+        .fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
+    u.iter().position(|&x| x == m).unwrap_or(0)
+}
+
+/// Lap time of a speed profile (s): `Σ 2 ds / (v_i + v_{i+1})` (exact for constant acceleration over each
+/// segment), the last segment ending at `v_end`. Summed in eight lanes (which vectorise) and then pairwise:
+/// a fixed order, so the sum is deterministic. Infinite if a segment has both ends at rest.
+fn segment_time_sum(v: &[f64], v_end: f64, ds: f64) -> f64 {
+    let n = v.len();
+    let two_ds = 2.0 * ds;
+    let (a, b) = (&v[..n - 1], &v[1..]);
+    let mut acc = [0.0_f64; 8];
+    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..8 {
+            acc[l] += two_ds / (x[l] + y[l]);
+        }
+    }
+    let mut time =
+        ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        time += two_ds / (x + y);
+    }
+    time + two_ds / (v[n - 1] + v_end)
+}
+
+/// Corner-limit speeds of an envelope tabulated against curvature (log-spaced) and against the driver's
+/// traction share (which sets how much of the ellipse is needed to balance drag: up to 0.2 % of the speed at
+/// 280 km/h). The table holds the lateral acceleration at the limit, `y = v² κ`, which varies slowly (with
+/// the downforce) where grip limits, so linear interpolation in `ln κ` is accurate; the limit is then
+/// `u = v² = y / κ`, and beyond the tightest tabulated radius `y` is held (grip-limited, aero negligible:
+/// `v ∝ κ^(−1/2)`). For a driver using a share `g` of the lateral grip, the lateral limit
+/// `v² κ = g a_y,max(v)` is the unscaled one at `κ / g`, so one table per fuel load serves every driver
+/// ([`CornerTable::speed_mps`], [`CornerTable::fill_u`]).
 #[derive(Debug, Clone)]
 pub struct CornerTable {
     log_k0: f64,
     dlog_k: f64,
-    /// `log_v[s][i]`: traction share `TRACTION_SHARES[s]`, curvature index `i`.
-    log_v: Vec<Vec<f64>>,
+    /// `y[s * POINTS + i] = v² κ` at traction share `TRACTION_SHARES[s]` and curvature index `i` (m/s²).
+    y: Vec<f64>,
     top_mps: f64,
 }
 
@@ -397,27 +569,46 @@ impl CornerTable {
         let (k0, k1) = Self::K_RANGE;
         let (log_k0, log_k1) = (k0.ln(), k1.ln());
         let dlog_k = (log_k1 - log_k0) / (Self::POINTS - 1) as f64;
-        let log_v = Self::TRACTION_SHARES
+        let y = Self::TRACTION_SHARES
             .iter()
-            .map(|&t| {
+            .flat_map(|&t| {
                 // The tabulated shares are constants in (0, 1]: scaling cannot fail.
                 let e = env.with_shares(1.0, t, 1.0).unwrap_or_else(|_| env.clone());
                 (0..Self::POINTS)
                     .map(|i| {
                         let k = (log_k0 + i as f64 * dlog_k).exp();
-                        corner_speed_below(&e, k, e.v_table_max_mps())
-                            .max(1e-9)
-                            .ln()
+                        let v = corner_speed_below(&e, k, e.v_table_max_mps());
+                        v * v * k
                     })
-                    .collect()
+                    .collect::<Vec<_>>()
             })
             .collect();
         Self {
             log_k0,
             dlog_k,
-            log_v,
+            y,
             top_mps: env.top_speed_mps(),
         }
+    }
+
+    /// The rows and weight of a traction share: rows `s` and `s + 1`, weight `w` on the second.
+    fn traction_rows(traction_share: f64) -> (usize, f64) {
+        let ts = &Self::TRACTION_SHARES;
+        let t = traction_share.clamp(ts[0], ts[ts.len() - 1]);
+        let s = ts.partition_point(|&v| v <= t).clamp(1, ts.len() - 1) - 1;
+        (s, (t - ts[s]) / (ts[s + 1] - ts[s]))
+    }
+
+    /// `v² κ` at table position `x ≥ 0` (clamped to the last node) between rows `r0` and `r1`.
+    #[inline(always)]
+    fn y_at(r0: &[f64], r1: &[f64], w: f64, x: f64) -> f64 {
+        let x = x.min((Self::POINTS - 1) as f64 - 1e-9);
+        // x ≥ 0 here: a signed conversion (one instruction) gives the value of `as usize`.
+        let i = x as i64 as usize;
+        let f = x - i as f64;
+        let y0 = r0[i] + f * (r0[i + 1] - r0[i]);
+        let y1 = r1[i] + f * (r1[i + 1] - r1[i]);
+        y0 + w * (y1 - y0)
     }
 
     /// Corner-limit speed at curvature magnitude `kappa_abs` for a driver using `grip_share` of the lateral
@@ -427,21 +618,72 @@ impl CornerTable {
         if k <= Self::K_RANGE.0 {
             return self.top_mps;
         }
-        let x_raw = (k.ln() - self.log_k0) / self.dlog_k;
-        let last = (Self::POINTS - 1) as f64;
-        // Beyond the tightest tabulated radius, extend as v ∝ κ^(−1/2) (grip-limited, aero negligible).
-        let beyond = (x_raw - last).max(0.0) * self.dlog_k;
-        let x = x_raw.min(last - 1e-9);
-        let i = x as usize;
-        let f = x - i as f64;
-        let ts = &Self::TRACTION_SHARES;
-        let t = traction_share.clamp(ts[0], ts[ts.len() - 1]);
-        let s = ts.partition_point(|&v| v <= t).clamp(1, ts.len() - 1) - 1;
-        let g = (t - ts[s]) / (ts[s + 1] - ts[s]);
-        let at = |row: &Vec<f64>| row[i] + f * (row[i + 1] - row[i]);
-        let lv =
-            at(&self.log_v[s]) + g * (at(&self.log_v[s + 1]) - at(&self.log_v[s])) - 0.5 * beyond;
-        lv.exp().min(self.top_mps)
+        let (s, w) = Self::traction_rows(traction_share);
+        let p = Self::POINTS;
+        let x = (k.ln() - self.log_k0) / self.dlog_k;
+        let y = Self::y_at(&self.y[s * p..(s + 1) * p], &self.y[(s + 1) * p..], w, x);
+        (y / k).sqrt().min(self.top_mps)
+    }
+
+    /// Corner-limit squared speeds (m²/s²) along a track for a driver using `grip_share` and `traction_share`:
+    /// `v² = (v² κ)(κ / g) · g / κ` with `ln |κ|` and `1 / |κ|` precomputed ([`LogCurvature`]). Capped at the
+    /// top speed. A multiply-add, two interpolations and two multiplies a point.
+    pub fn fill_u(
+        &self,
+        curvature: &LogCurvature,
+        grip_share: f64,
+        traction_share: f64,
+        out_m2ps2: &mut [f64],
+    ) {
+        let (s, w) = Self::traction_rows(traction_share);
+        let p = Self::POINTS;
+        let (r0, r1) = (
+            &self.y[s * p..(s + 1) * p],
+            &self.y[(s + 1) * p..(s + 2) * p],
+        );
+        let inv_dlog = 1.0 / self.dlog_k;
+        // x = (ln|κ| − ln g − ln κ0) / Δ.
+        let offset = -(grip_share.ln() + self.log_k0) * inv_dlog;
+        let top2 = self.top_mps * self.top_mps;
+        for ((u, &lk), &ik) in out_m2ps2
+            .iter_mut()
+            .zip(&curvature.log_abs)
+            .zip(&curvature.inv_abs)
+        {
+            let x = lk * inv_dlog + offset;
+            *u = if x > 0.0 {
+                (Self::y_at(r0, r1, w, x) * ik * grip_share).min(top2)
+            } else {
+                top2
+            };
+        }
+    }
+}
+
+/// `ln |κ|` and `1 / |κ|` at each point of a track (−∞ and ∞ on a straight): where each point falls in a
+/// [`CornerTable`] and the factor from `v² κ` to `v²`, computed once per track rather than once per lap.
+#[derive(Debug, Clone)]
+pub struct LogCurvature {
+    log_abs: Vec<f64>,
+    inv_abs: Vec<f64>,
+}
+
+impl LogCurvature {
+    /// The log-curvature of `track`.
+    pub fn new(track: &Track) -> Self {
+        let k = track.curvature_1pm();
+        Self {
+            log_abs: k.iter().map(|k| k.abs().ln()).collect(),
+            inv_abs: k.iter().map(|k| 1.0 / k.abs()).collect(),
+        }
+    }
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.log_abs.len()
+    }
+    /// Whether it has no points.
+    pub fn is_empty(&self) -> bool {
+        self.log_abs.is_empty()
     }
 }
 

@@ -62,6 +62,8 @@ pub(super) struct PassData<'a> {
     pub g_sin: &'a [f64],
     pub u_lim: &'a [f64],
     pub ds: f64,
+    /// The driver's shares: traction and braking scale the tables; grip is already in `kappa_abs`.
+    pub shares: crate::vehicle::Shares,
 }
 
 /// What the steps read, for one pass: the envelope's tables and the per-point data, every slice `n` long (so
@@ -78,7 +80,7 @@ impl<'a> View<'a> {
     /// The view of `d` for a pass of `n` points.
     fn new(d: &PassData<'a>, n: usize) -> Self {
         Self {
-            tab: d.env.pass_tables(),
+            tab: d.env.pass_tables(d.shares.traction(), d.shares.brake()),
             kappa_abs: &d.kappa_abs[..n],
             g_sin: &d.g_sin[..n],
             u_lim: &d.u_lim[..n],

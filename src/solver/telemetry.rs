@@ -98,7 +98,7 @@ impl Telemetry {
             ax.push(a);
             let ayi = vi * vi * track.curvature_1pm()[i];
             ay.push(ayi);
-            let node = env.at(vi);
+            let node = env.at(vi).with_shares(solver.shares);
             let load = node.resist_mps2 + G_MPS2 * track.gradient()[i];
             let full = node.accel_mps2(ayi, track.gradient()[i], 1.0);
             if a >= -load {

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use super::{Car, G_MPS2};
+use super::{Car, Shares, G_MPS2};
 
 /// Capacities at one speed. Accelerations in m/s².
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -64,6 +64,18 @@ impl EnvelopeNode {
         self.ax_brake_mps2 * self.ellipse_share(ay_mps2) + self.resist_mps2 + G_MPS2 * sin_theta
     }
 
+    /// The node of a driver using `s` of the tyres' capacities (lateral, traction, braking scale; drive and
+    /// resistance do not).
+    pub fn with_shares(&self, s: Shares) -> Self {
+        Self {
+            ay_max_mps2: self.ay_max_mps2 * s.grip(),
+            inv_ay_max_s2pm: self.inv_ay_max_s2pm / s.grip(),
+            ax_traction_mps2: self.ax_traction_mps2 * s.traction(),
+            ax_brake_mps2: self.ax_brake_mps2 * s.brake(),
+            ..*self
+        }
+    }
+
     #[inline]
     fn lerp(&self, o: &Self, t: f64) -> Self {
         let l = |a: f64, b: f64| a + t * (b - a);
@@ -105,6 +117,9 @@ pub struct Envelope {
     fwd: Vec<ForwardEntry>,
     #[serde(skip)]
     bwd: Vec<BackwardEntry>,
+    /// `[1/rot_ratio, its difference to the next node, resist, its difference]` per node.
+    #[serde(skip)]
+    work: Vec<[f64; 4]>,
     /// Every interpolation of the braking table's braking and resistance accelerations is ≥ 0 (see
     /// [`decel_nonnegative`]). Scaling the table by a share ≥ 0 ([`Envelope::with_shares`]) keeps it true:
     /// rounding is monotone and symmetric.
@@ -165,9 +180,21 @@ impl Envelope {
             })
             .collect();
         let decel_nonnegative = decel_nonnegative(&bwd);
+        let work = (0..n)
+            .map(|k| {
+                let (a, b) = (&nodes[k], next(k));
+                [
+                    1.0 / a.rot_ratio,
+                    1.0 / b.rot_ratio - 1.0 / a.rot_ratio,
+                    a.resist_mps2,
+                    b.resist_mps2 - a.resist_mps2,
+                ]
+            })
+            .collect();
         let mut env = Self {
             fwd,
             bwd,
+            work,
             decel_nonnegative,
             x_max: (n - 1) as f64 - 1e-9,
             nodes,
@@ -264,14 +291,22 @@ impl Envelope {
     #[inline]
     fn forward_at(&self, u_m2ps2: f64) -> ForwardAt<'_> {
         let (k, t) = self.locate(u_m2ps2);
-        ForwardAt { e: &self.fwd[k], t }
+        ForwardAt {
+            e: &self.fwd[k],
+            t,
+            traction: 1.0,
+        }
     }
 
     /// The braking table at squared speed `u`, clamped to the table.
     #[inline]
     fn braking_at(&self, u_m2ps2: f64) -> BrakingAt<'_> {
         let (k, t) = self.locate(u_m2ps2);
-        BrakingAt { e: &self.bwd[k], t }
+        BrakingAt {
+            e: &self.bwd[k],
+            t,
+            brake: 1.0,
+        }
     }
 
     /// [`Self::forward_at`] out of the hot loop's way.
@@ -288,16 +323,28 @@ impl Envelope {
         self.braking_at(u_m2ps2)
     }
 
-    /// The tables, borrowed for one pass of the solver.
-    pub(crate) fn pass_tables(&self) -> PassTables<'_> {
+    /// The tables, borrowed for one pass of the solver by a driver using `traction` and `brake` of the tyres'
+    /// traction and braking capacity (in (0, 1]; the grip share scales the curvature instead, see
+    /// [`crate::solver::LapSolver::for_driver`]).
+    pub(crate) fn pass_tables(&self, traction: f64, brake: f64) -> PassTables<'_> {
         let fast = self.fwd.len().saturating_sub(2);
         PassTables {
             env: self,
             fwd: &self.fwd[..fast],
             bwd: &self.bwd[..fast],
+            traction,
+            brake,
         }
     }
 
+    /// `(1 / rot_ratio, resist_mps2)` at squared speed `u` (linear in u between the nodes, clamped to the
+    /// table): what the engine's work needs, `(m + m_rot) a = m a / rot_ratio`.
+    #[inline(always)]
+    pub fn work_terms_at_u(&self, u_m2ps2: f64) -> (f64, f64) {
+        let (k, t) = self.locate(u_m2ps2);
+        let e = &self.work[k];
+        (e[0] + t * e[1], e[2] + t * e[3])
+    }
     /// Best gear at squared speed `u` (that of the table node at or below it).
     #[inline(always)]
     pub fn gear_u(&self, u_m2ps2: f64) -> u8 {
@@ -314,24 +361,15 @@ impl Envelope {
     /// tyres' lateral, traction and braking capacity: those capacities scale by the shares, drive and
     /// resistance do not. The same table as [`Envelope::new`] of `Car::with_shares` (capacities are linear in
     /// the shares), without re-solving the load-transfer fixed points: a copy and three multiplies a node.
+    /// (The solver does not need the copy: [`crate::solver::LapSolver::for_driver`] applies the shares in
+    /// the passes.)
     ///
     /// Shares outside (0, 1] are an error: the passes rely on capacities that stay non-negative.
     pub fn with_shares(&self, grip: f64, traction: f64, brake: f64) -> crate::Result<Self> {
-        for (name, v) in [("grip", grip), ("traction", traction), ("brake", brake)] {
-            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
-                return Err(crate::Error::Option {
-                    option: format!("{name} share"),
-                    value: v.to_string(),
-                    message: "must lie in (0, 1]".into(),
-                });
-            }
-        }
+        let s = Shares::new(grip, traction, brake)?;
         let mut e = self.clone();
         for n in &mut e.nodes {
-            n.ay_max_mps2 *= grip;
-            n.inv_ay_max_s2pm /= grip;
-            n.ax_traction_mps2 *= traction;
-            n.ax_brake_mps2 *= brake;
+            *n = n.with_shares(s);
         }
         for f in &mut e.fwd {
             f.val[0] /= grip;
@@ -435,6 +473,10 @@ pub(crate) struct PassTables<'a> {
     /// Entries of the nodes below the last two: there the position never needs clamping.
     fwd: &'a [ForwardEntry],
     bwd: &'a [BackwardEntry],
+    /// Share of the traction capacity used.
+    traction: f64,
+    /// Share of the braking capacity used.
+    brake: f64,
 }
 
 impl<'a> PassTables<'a> {
@@ -450,9 +492,13 @@ impl<'a> PassTables<'a> {
             ForwardAt {
                 e: &self.fwd[k as usize],
                 t: x - k as f64,
+                traction: self.traction,
             }
         } else {
-            self.env.forward_at_cold(u_m2ps2)
+            ForwardAt {
+                traction: self.traction,
+                ..self.env.forward_at_cold(u_m2ps2)
+            }
         }
     }
 
@@ -466,9 +512,13 @@ impl<'a> PassTables<'a> {
             BrakingAt {
                 e: &self.bwd[k as usize],
                 t: x - k as f64,
+                brake: self.brake,
             }
         } else {
-            self.env.braking_at_cold(u_m2ps2)
+            BrakingAt {
+                brake: self.brake,
+                ..self.env.braking_at_cold(u_m2ps2)
+            }
         }
     }
 
@@ -491,6 +541,8 @@ impl<'a> PassTables<'a> {
 pub(crate) struct ForwardAt<'a> {
     e: &'a ForwardEntry,
     t: f64,
+    /// Share of the traction capacity used (1 for the car as tabulated).
+    traction: f64,
 }
 
 impl ForwardAt<'_> {
@@ -512,7 +564,8 @@ impl ForwardAt<'_> {
         let load = f(4) + g_sin;
         let engine = share * f(2) - load * f(3);
         let r = u_m2ps2 * kappa_abs * f(0);
-        let tyre = f(1) * ellipse_share(r) - load;
+        // (capacity × share) first: off the chain through the square root, and exact for a share of 1.
+        let tyre = f(1) * self.traction * ellipse_share(r) - load;
         // f64::min(engine, tyre) for numbers.
         if engine < tyre {
             engine
@@ -528,6 +581,8 @@ impl ForwardAt<'_> {
 pub(crate) struct BrakingAt<'a> {
     e: &'a BackwardEntry,
     t: f64,
+    /// Share of the braking capacity used (1 for the car as tabulated).
+    brake: f64,
 }
 
 impl BrakingAt<'_> {
@@ -537,7 +592,7 @@ impl BrakingAt<'_> {
         let (e, t) = (self.e, self.t);
         let f = |q: usize| e.val[q] + t * e.dif[q];
         let r = u_m2ps2 * kappa_abs * f(0);
-        f(1) * ellipse_share(r) + f(2) + g_sin
+        f(1) * self.brake * ellipse_share(r) + f(2) + g_sin
     }
 }
 

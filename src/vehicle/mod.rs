@@ -37,6 +37,54 @@ pub const MAX_GEARED_SPEED_MPS: f64 = 150.0;
 /// Largest friction coefficient accepted: no tyre on a road surface grips much above 2; 3 catches typos.
 pub const MAX_MU: f64 = 3.0;
 
+/// The shares of the tyres' lateral grip, traction and braking capacity a driver uses, each in (0, 1].
+/// Capacities are linear in them; drive and resistances are not affected.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Shares {
+    grip: f64,
+    traction: f64,
+    brake: f64,
+}
+
+impl Shares {
+    /// All of every capacity: the car as its parameters describe it.
+    pub const FULL: Self = Self {
+        grip: 1.0,
+        traction: 1.0,
+        brake: 1.0,
+    };
+
+    /// Checked shares: each must lie in (0, 1] (the solver relies on capacities that stay positive).
+    pub fn new(grip: f64, traction: f64, brake: f64) -> Result<Self> {
+        for (name, v) in [("grip", grip), ("traction", traction), ("brake", brake)] {
+            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                return Err(Error::Option {
+                    option: format!("{name} share"),
+                    value: v.to_string(),
+                    message: "must lie in (0, 1]".into(),
+                });
+            }
+        }
+        Ok(Self {
+            grip,
+            traction,
+            brake,
+        })
+    }
+    /// Share of the lateral grip.
+    pub fn grip(&self) -> f64 {
+        self.grip
+    }
+    /// Share of the traction capacity of the driven tyres.
+    pub fn traction(&self) -> f64 {
+        self.traction
+    }
+    /// Share of the braking capacity.
+    pub fn brake(&self) -> f64 {
+        self.brake
+    }
+}
+
 /// A car whose parameters have been checked. Build with [`Car::new`] or [`Car::from_file`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Car {
@@ -91,17 +139,9 @@ impl Car {
     /// The same car driven by a driver who uses the given shares (0–1] of the tyres' lateral grip, traction
     /// and braking capacity: the capacities of the envelope are scaled by them.
     pub fn with_shares(&self, grip: f64, traction: f64, brake: f64) -> Result<Self> {
-        for (name, v) in [("grip", grip), ("traction", traction), ("brake", brake)] {
-            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
-                return Err(Error::Option {
-                    option: format!("{name} share"),
-                    value: v.to_string(),
-                    message: "must lie in (0, 1]".into(),
-                });
-            }
-        }
+        let s = Shares::new(grip, traction, brake)?;
         let mut c = self.clone();
-        c.shares = [grip, traction, brake];
+        c.shares = [s.grip(), s.traction(), s.brake()];
         Ok(c)
     }
 
