@@ -553,6 +553,9 @@ pub struct CornerTable {
     dlog_k: f64,
     /// `y[s * POINTS + i] = v² κ` at traction share `TRACTION_SHARES[s]` and curvature index `i` (m/s²).
     y: Vec<f64>,
+    /// Per traction share: how many segments of the table, from the gentlest curvature, give a limit above
+    /// the top speed anywhere inside them (so a look-up there would return the top speed).
+    fast_segments: [usize; 4],
     top_mps: f64,
 }
 
@@ -569,7 +572,7 @@ impl CornerTable {
         let (k0, k1) = Self::K_RANGE;
         let (log_k0, log_k1) = (k0.ln(), k1.ln());
         let dlog_k = (log_k1 - log_k0) / (Self::POINTS - 1) as f64;
-        let y = Self::TRACTION_SHARES
+        let y: Vec<f64> = Self::TRACTION_SHARES
             .iter()
             .flat_map(|&t| {
                 // The tabulated shares are constants in (0, 1]: scaling cannot fail.
@@ -583,10 +586,23 @@ impl CornerTable {
                     .collect::<Vec<_>>()
             })
             .collect();
+        // A segment [i, i + 1) is fast if both its nodes, over the larger curvature, exceed the top speed
+        // squared with a margin for rounding: every interpolation inside is then capped to the top speed.
+        let top2 = env.top_speed_mps() * env.top_speed_mps();
+        let fast_segments = std::array::from_fn(|s| {
+            let row = &y[s * Self::POINTS..(s + 1) * Self::POINTS];
+            (0..Self::POINTS - 1)
+                .take_while(|&i| {
+                    let k_next = (log_k0 + (i + 1) as f64 * dlog_k).exp();
+                    row[i].min(row[i + 1]) / k_next >= top2 * (1.0 + 1e-9)
+                })
+                .count()
+        });
         Self {
             log_k0,
             dlog_k,
             y,
+            fast_segments,
             top_mps: env.top_speed_mps(),
         }
     }
@@ -645,13 +661,15 @@ impl CornerTable {
         // x = (ln|κ| − ln g − ln κ0) / Δ.
         let offset = -(grip_share.ln() + self.log_k0) * inv_dlog;
         let top2 = self.top_mps * self.top_mps;
+        // Below this position the limit is above the top speed (see `fast_segments`): no look-up.
+        let x_fast = self.fast_segments[s].min(self.fast_segments[s + 1]) as f64;
         for ((u, &lk), &ik) in out_m2ps2
             .iter_mut()
             .zip(&curvature.log_abs)
             .zip(&curvature.inv_abs)
         {
             let x = lk * inv_dlog + offset;
-            *u = if x > 0.0 {
+            *u = if x >= x_fast && x > 0.0 {
                 (Self::y_at(r0, r1, w, x) * ik * grip_share).min(top2)
             } else {
                 top2
