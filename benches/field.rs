@@ -1,5 +1,6 @@
 //! Field benchmarks: full qualifying (both parts, 40 cars) and the 40-car 22-lap race on the weekend's line.
-//! Run with `RAYON_NUM_THREADS=1` and `=2` to see the speed-up across cores.
+//! Run with `RAYON_NUM_THREADS=1` and `=2` to see the speed-up across cores. The 1,000-race Monte Carlo takes
+//! about ten minutes (ten samples); skip it with `cargo bench --bench field -- field/`.
 
 use std::path::PathBuf;
 
@@ -88,6 +89,28 @@ fn bench_field(c: &mut Criterion) {
         })
     });
     g.finish();
+    // 1,000 Monte Carlo races from the seed-2007 grid, the runs spread over the threads as `lapsim race
+    // --runs` spreads them (each run's drivers in parallel too). About a minute per sample: the smallest
+    // sample criterion takes (10), and a short warm-up.
+    let mut mc = c.benchmark_group("monte_carlo");
+    mc.sample_size(10);
+    mc.warm_up_time(std::time::Duration::from_millis(1));
+    mc.measurement_time(std::time::Duration::from_secs(1));
+    mc.bench_function("races_1000", |b| {
+        b.iter(|| {
+            run += 1;
+            let base = run * 1000;
+            (0..1000u64)
+                .into_par_iter()
+                .map(|k| {
+                    race(&field, &oracle, &rf, &grid, 2007, base + k)
+                        .map(|r| r.classification[0].entry)
+                })
+                .collect::<lapsim::Result<Vec<usize>>>()
+                .unwrap()
+        })
+    });
+    mc.finish();
 }
 
 criterion_group!(benches, bench_field);
