@@ -586,16 +586,16 @@ impl CornerTable {
                     .collect::<Vec<_>>()
             })
             .collect();
-        // A segment [i, i + 1) is fast if both its nodes, over the larger curvature, exceed the top speed
-        // squared with a margin for rounding: every interpolation inside is then capped to the top speed.
+        // A segment [i, i + 1) is fast if both its nodes' limits `u = y / κ` exceed the top speed squared (with
+        // a margin for rounding): inside it, `y` is interpolated linearly and `κ` grows exponentially, so
+        // `u(x) ≥ min(u_i, u_{i+1}) ((1 − f) κ_i + f κ_{i+1}) / κ(x) ≥ min(u_i, u_{i+1})` (the chord of a convex
+        // function lies above it), and every look-up there is capped to the top speed.
         let top2 = env.top_speed_mps() * env.top_speed_mps();
+        let u_node = |row: &[f64], i: usize| row[i] / (log_k0 + i as f64 * dlog_k).exp();
         let fast_segments = std::array::from_fn(|s| {
             let row = &y[s * Self::POINTS..(s + 1) * Self::POINTS];
             (0..Self::POINTS - 1)
-                .take_while(|&i| {
-                    let k_next = (log_k0 + (i + 1) as f64 * dlog_k).exp();
-                    row[i].min(row[i + 1]) / k_next >= top2 * (1.0 + 1e-9)
-                })
+                .take_while(|&i| u_node(row, i).min(u_node(row, i + 1)) >= top2 * (1.0 + 1e-9))
                 .count()
         });
         Self {
@@ -651,6 +651,18 @@ impl CornerTable {
         traction_share: f64,
         out_m2ps2: &mut [f64],
     ) {
+        self.fill_u_with(curvature, grip_share, traction_share, out_m2ps2, true);
+    }
+
+    /// [`Self::fill_u`], with or without skipping the look-up on the fast segments (the same result).
+    fn fill_u_with(
+        &self,
+        curvature: &LogCurvature,
+        grip_share: f64,
+        traction_share: f64,
+        out_m2ps2: &mut [f64],
+        skip_fast: bool,
+    ) {
         let (s, w) = Self::traction_rows(traction_share);
         let p = Self::POINTS;
         let (r0, r1) = (
@@ -662,7 +674,11 @@ impl CornerTable {
         let offset = -(grip_share.ln() + self.log_k0) * inv_dlog;
         let top2 = self.top_mps * self.top_mps;
         // Below this position the limit is above the top speed (see `fast_segments`): no look-up.
-        let x_fast = self.fast_segments[s].min(self.fast_segments[s + 1]) as f64;
+        let x_fast = if skip_fast {
+            self.fast_segments[s].min(self.fast_segments[s + 1]) as f64
+        } else {
+            0.0
+        };
         for ((u, &lk), &ik) in out_m2ps2
             .iter_mut()
             .zip(&curvature.log_abs)
@@ -736,4 +752,55 @@ fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
         }
     }
     lo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Skipping the look-up on the fast segments of the corner table changes nothing, bit for bit, over
+    /// every curvature from a straight to a hairpin and a range of shares; and it does skip.
+    #[test]
+    fn corner_table_fast_segments_are_exact() {
+        let car = crate::vehicle::Car::from_toml_str(
+            "gt3",
+            include_str!("../../cars/porsche_997_gt3_cup.toml"),
+        )
+        .unwrap();
+        let env = Envelope::new(&car);
+        let table = CornerTable::new(&env);
+        assert!(
+            table.fast_segments.iter().all(|&n| n > 100),
+            "{:?}",
+            table.fast_segments
+        );
+        let kappa: Vec<f64> = (0..20_000)
+            .map(|i| {
+                if i % 997 == 0 {
+                    0.0
+                } else {
+                    1e-5 * (1e5_f64).powf(i as f64 / 20_000.0)
+                }
+            })
+            .collect();
+        let curvature = LogCurvature {
+            log_abs: kappa.iter().map(|k| k.ln()).collect(),
+            inv_abs: kappa.iter().map(|k| 1.0 / k).collect(),
+        };
+        let (mut a, mut b) = (vec![0.0; kappa.len()], vec![0.0; kappa.len()]);
+        for (g, t) in [
+            (1.0, 1.0),
+            (0.97, 0.93),
+            (0.85, 0.86),
+            (0.6, 0.5),
+            (0.99, 0.875),
+        ] {
+            table.fill_u_with(&curvature, g, t, &mut a, true);
+            table.fill_u_with(&curvature, g, t, &mut b, false);
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "shares {g} {t}"
+            );
+        }
+    }
 }
