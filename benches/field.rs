@@ -54,6 +54,13 @@ fn bench_field(c: &mut Criterion) {
     g.bench_function("oracle_flying_lap", |b| {
         b.iter(|| oracle.lap(std::hint::black_box(&request)).unwrap())
     });
+    let grid_request = LapRequest {
+        kind: LapKind::Grid { behind_m: 160.0 },
+        ..request
+    };
+    g.bench_function("oracle_grid_lap", |b| {
+        b.iter(|| oracle.lap(std::hint::black_box(&grid_request)).unwrap())
+    });
     // The 40 drivers of the field, one flying lap each at their skill shares, spread over the threads.
     let requests: Vec<LapRequest> = field
         .entries

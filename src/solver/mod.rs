@@ -429,18 +429,20 @@ impl<'a> LapSolver<'a> {
             ds,
             shares: self.shares,
         };
+        let view = passes::View::new(&data, n);
         let mut st = DriveState::in_gear(1);
-        let (mut u, mut time) = (0.0_f64, 0.0);
+        let (mut u, mut v, mut time) = (0.0_f64, 0.0_f64, 0.0);
         let mut i = start;
         for _ in 0..(n + k) {
             let j = if i + 1 == n { 0 } else { i + 1 };
-            let next = pass.step(&data, i, j, u, &mut st).min(self.u_bwd[j]);
-            let vsum = u.sqrt() + next.sqrt();
+            u = pass.step(&view, i, j, u, &mut st).min(self.u_bwd[j]);
+            let v_next = u.sqrt();
+            let vsum = v + v_next;
             if vsum <= 0.0 {
                 return Err(Error::Solver("the car cannot move off the grid".into()));
             }
             time += 2.0 * ds / vsum;
-            u = next;
+            v = v_next;
             i = j;
         }
         Ok(time)

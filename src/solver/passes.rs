@@ -78,7 +78,7 @@ pub(super) struct View<'a> {
 
 impl<'a> View<'a> {
     /// The view of `d` for a pass of `n` points.
-    fn new(d: &PassData<'a>, n: usize) -> Self {
+    pub(super) fn new(d: &PassData<'a>, n: usize) -> Self {
         Self {
             tab: d.env.pass_tables(d.shares.traction(), d.shares.brake()),
             kappa_abs: &d.kappa_abs[..n],
@@ -136,11 +136,10 @@ pub(super) trait Pass {
 
     /// One step from track index `i` at `u` to the next index `j` (the one after `i` in the pass's
     /// direction); returns `u` there.
-    fn step(&self, d: &PassData<'_>, i: usize, j: usize, u: f64, st: &mut Self::State) -> f64 {
+    fn step(&self, d: &View<'_>, i: usize, j: usize, u: f64, st: &mut Self::State) -> f64 {
         debug_assert_eq!(j, self.next(i));
-        let v = View::new(d, d.u_lim.len());
         let (mut ii, mut uu, mut ss) = ([i], [u], [*st]);
-        self.step_lanes(&v, &mut [], &[false], &mut ii, &mut uu, &mut ss);
+        self.step_lanes(d, &mut [], &[false], &mut ii, &mut uu, &mut ss);
         *st = ss[0];
         uu[0]
     }
