@@ -366,14 +366,23 @@ fn oracle_lap_matches_a_solver_on_the_rebuilt_envelope() {
     use lapsim::solver::{LapSolver, Start};
     use lapsim::vehicle::Envelope;
     let o = oracle();
-    for (g, t, b) in [(1.0, 1.0, 1.0), (0.97, 0.93, 0.9), (0.88, 0.86, 0.99)] {
+    // Shares of a fast driver, a midfield one, one on cold tyres (traction below the field's 0.85), and a grid
+    // start.
+    let grid = LapKind::Grid { behind_m: 96.0 };
+    for (g, t, b, kind) in [
+        (1.0, 1.0, 1.0, LapKind::Flying),
+        (0.97, 0.93, 0.9, LapKind::Flying),
+        (0.88, 0.86, 0.99, LapKind::Flying),
+        (0.8, 0.72, 0.78, LapKind::Flying),
+        (0.95, 0.9, 0.93, grid),
+    ] {
         let out = o
             .lap(&LapRequest {
                 grip_share: g,
                 traction_share: t,
                 brake_share: b,
                 fuel_kg: 30.0,
-                kind: LapKind::Flying,
+                kind,
                 slip: None,
             })
             .unwrap();
@@ -385,7 +394,10 @@ fn oracle_lap_matches_a_solver_on_the_rebuilt_envelope() {
             .unwrap();
         let env = Envelope::new(&car);
         let mut solver = LapSolver::new(o.track(), &env);
-        let lap = solver.solve(Start::Flying).unwrap();
+        let mut lap = solver.solve(Start::Flying).unwrap();
+        if let LapKind::Grid { behind_m } = kind {
+            lap.lap_time_s = solver.grid_lap_time_s(behind_m).unwrap();
+        }
         let fuel = car.fuel_for_work_kg(
             solver
                 .engine_work_j(car.params().driveline.efficiency_ratio)

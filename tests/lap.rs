@@ -180,8 +180,8 @@ fn chunked_passes_match_the_sequential_reference_exactly() {
 }
 
 /// The corner table (used by the field, one per fuel load) reproduces the exact corner limits of a driver's
-/// scaled envelope: within 2e-4 of the speed (log-log interpolation on 1024 points in curvature, linear
-/// between traction shares 0.05 apart).
+/// scaled envelope: within 2e-4 of the speed (1024 log-spaced curvatures; traction shares from 0.5 to 1,
+/// interpolated in 1/t), for shares of the field and of a driver on cold tyres, at 2,000 curvatures.
 #[test]
 fn corner_table_matches_exact_corner_limits_of_scaled_envelopes() {
     use lapsim::solver::{corner_speed_mps, CornerTable};
@@ -189,12 +189,18 @@ fn corner_table_matches_exact_corner_limits_of_scaled_envelopes() {
     let env = Envelope::new(&car);
     let table = CornerTable::new(&env);
     let mut worst = 0.0_f64;
-    for (g, t, b) in [(1.0, 1.0, 1.0), (0.95, 0.9, 0.92), (0.86, 0.85, 0.99)] {
+    for (g, t, b) in [
+        (1.0, 1.0, 1.0),
+        (0.95, 0.9, 0.92),
+        (0.86, 0.85, 0.99),
+        (0.8, 0.72, 0.8),
+        (0.7, 0.55, 0.9),
+    ] {
         let scaled = env.with_shares(g, t, b).unwrap();
         let exact_env = Envelope::new(&car.with_shares(g, t, b).unwrap());
-        for k in 0..440 {
+        for k in 0..2000 {
             // Up to κ = 1.5 1/m, beyond the table's 0.5 (extended as v ∝ κ^(−1/2)).
-            let kappa = 1e-4 * (1.5_f64 / 1e-4).powf(k as f64 / 439.0);
+            let kappa = 1e-4 * (1.5_f64 / 1e-4).powf(k as f64 / 1999.0);
             let exact = corner_speed_mps(&exact_env, kappa);
             let from_scaled = corner_speed_mps(&scaled, kappa);
             // with_shares is the same table as a rebuilt envelope (to rounding).

@@ -127,28 +127,44 @@ impl QssOracle {
         Ok(Arc::clone(cache.entry(key).or_insert(entry)))
     }
 
-    /// Solves a lap with a solver built on `ws`.
-    fn lap_with(&self, r: &LapRequest, ws: Workspace) -> Result<(LapOutcome, Workspace)> {
-        let shares = Shares::new(r.grip_share, r.traction_share, r.brake_share)?;
+    /// Solves a lap with a solver built on `ws`; gives the buffers back whatever the outcome.
+    fn lap_with(&self, r: &LapRequest, ws: Workspace) -> (Result<LapOutcome>, Workspace) {
+        let shares = match Shares::new(r.grip_share, r.traction_share, r.brake_share) {
+            Ok(s) => s,
+            Err(e) => return (Err(e), ws),
+        };
         if !(r.fuel_kg.is_finite() && r.fuel_kg >= 0.0) {
-            return Err(Error::Option {
+            let e = Error::Option {
                 option: "fuel_kg".into(),
                 value: r.fuel_kg.to_string(),
                 message: "must be a mass ≥ 0".into(),
-            });
+            };
+            return (Err(e), ws);
         }
-        let base = self.base(r.fuel_kg)?;
-        let mut solver =
-            LapSolver::for_driver(&self.track, &base.0, &base.1, &self.log_kappa, shares, ws);
         if let Some(slip) = r.slip {
             if !(0.0..=1.0).contains(&slip.at_fraction) || !(0.0..=1.0).contains(&slip.speed_factor)
             {
-                return Err(Error::Option {
+                let e = Error::Option {
                     option: "slip".into(),
                     value: format!("{slip:?}"),
                     message: "position and speed factor must lie in [0, 1]".into(),
-                });
+                };
+                return (Err(e), ws);
             }
+        }
+        let base = match self.base(r.fuel_kg) {
+            Ok(b) => b,
+            Err(e) => return (Err(e), ws),
+        };
+        let mut solver =
+            LapSolver::for_driver(&self.track, &base.0, &base.1, &self.log_kappa, shares, ws);
+        let out = self.solve(r, &mut solver);
+        (out, solver.into_workspace())
+    }
+
+    /// The lap of a request on a prepared solver: a slip, the flying lap, the fuel, a grid start.
+    fn solve(&self, r: &LapRequest, solver: &mut LapSolver<'_>) -> Result<LapOutcome> {
+        if let Some(slip) = r.slip {
             // The corner (local minimum of the corner limit) nearest the slip's position.
             let u = solver.corner_limits_m2ps2();
             let n = u.len();
@@ -169,11 +185,10 @@ impl QssOracle {
             LapKind::Flying => flying.lap_time_s,
             LapKind::Grid { behind_m } => solver.grid_lap_time_s(behind_m)?,
         };
-        let out = LapOutcome {
+        Ok(LapOutcome {
             time_s,
             fuel_kg: self.car.fuel_for_work_kg(work),
-        };
-        Ok((out, solver.into_workspace()))
+        })
     }
 }
 
@@ -185,8 +200,8 @@ impl LapOracle for QssOracle {
                 .map_err(|_| Error::Solver("oracle buffer pool poisoned".into()))
         };
         let ws = pool()?.pop().unwrap_or_default();
-        let (out, ws) = self.lap_with(r, ws)?;
+        let (out, ws) = self.lap_with(r, ws);
         pool()?.push(ws);
-        Ok(out)
+        out
     }
 }

@@ -167,7 +167,14 @@ impl<'a> LapSolver<'a> {
         mut ws: Workspace,
     ) -> Self {
         let n = track.len();
-        assert_eq!(log_kappa.len(), n, "log-curvature of this track");
+        assert!(
+            log_kappa.len() == n && log_kappa.length_m.to_bits() == track.length_m().to_bits(),
+            "the log-curvature must be that of this track"
+        );
+        assert!(
+            table.top_mps.to_bits() == env.top_speed_mps().to_bits(),
+            "the corner table must be that of this envelope"
+        );
         ws.resize(n);
         let inv_grip = 1.0 / shares.grip();
         for (k, &c) in ws.kappa_abs.iter_mut().zip(track.curvature_1pm()) {
@@ -235,7 +242,8 @@ impl<'a> LapSolver<'a> {
     pub fn envelope(&self) -> &Envelope {
         self.env
     }
-    /// Corner-limit speed at each point (m/s), before any caps.
+    /// Corner-limit speed at each point (m/s), before any caps: the square roots of
+    /// [`Self::corner_limits_m2ps2`], computed on each call (the solver keeps squared speeds).
     pub fn corner_speeds_mps(&self) -> Vec<f64> {
         self.u_corner.iter().map(|u| u.sqrt()).collect()
     }
@@ -372,17 +380,18 @@ impl<'a> LapSolver<'a> {
         let time = segment_time_sum(&self.v, self.v_end, ds);
         if !time.is_finite() {
             // A segment with both ends at rest (a NaN cannot arise: every u is clamped to ≥ 0).
-            let stop = (0..n)
-                .find(|&i| {
-                    self.v[i]
-                        + if i + 1 == n {
-                            self.v_end
-                        } else {
-                            self.v[i + 1]
-                        }
-                        <= 0.0
-                })
-                .unwrap_or(0);
+            let stop = (0..n).find(|&i| {
+                self.v[i]
+                    + if i + 1 == n {
+                        self.v_end
+                    } else {
+                        self.v[i + 1]
+                    }
+                    <= 0.0
+            });
+            let Some(stop) = stop else {
+                return Err(Error::Solver("the lap time is not finite".into()));
+            };
             return Err(Error::Solver(format!(
                 "the car stops at s = {:.1} m and cannot go on (a slope steeper than it can climb, or a \
                  stop imposed at two consecutive points)",
@@ -557,7 +566,7 @@ pub struct CornerTable {
     y: Vec<f64>,
     /// Per traction share: how many segments of the table, from the gentlest curvature, give a limit above
     /// the top speed anywhere inside them (so a look-up there would return the top speed).
-    fast_segments: [usize; 4],
+    fast_segments: [usize; CornerTable::TRACTION_SHARES.len()],
     top_mps: f64,
 }
 
@@ -566,8 +575,11 @@ impl CornerTable {
     pub const K_RANGE: (f64, f64) = (1e-4, 0.5);
     /// Table size in curvature.
     pub const POINTS: usize = 1024;
-    /// Traction shares tabulated (interpolated linearly between, clamped outside).
-    pub const TRACTION_SHARES: [f64; 4] = [0.85, 0.9, 0.95, 1.0];
+    /// Traction shares tabulated (interpolated linearly between, clamped outside). A field's drivers use
+    /// 0.85–1 of the traction, times the tyres' state (0.9 on an out-lap) and their lap-to-lap scatter, so
+    /// shares down to ~0.7 occur; the rows reach 0.5, every 0.05.
+    pub const TRACTION_SHARES: [f64; 11] =
+        [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0];
 
     /// Tabulates the corner-limit speed of `env`.
     pub fn new(env: &Envelope) -> Self {
@@ -582,7 +594,9 @@ impl CornerTable {
                 (0..Self::POINTS)
                     .map(|i| {
                         let k = (log_k0 + i as f64 * dlog_k).exp();
-                        let v = corner_speed_below(&e, k, e.v_table_max_mps());
+                        // Searched well beyond the table's top: where the limit meets the top speed the
+                        // tabulated curve must not have a kink (from the cap of the search) in the same segment.
+                        let v = corner_speed_below(&e, k, 2.0 * e.v_table_max_mps());
                         v * v * k
                     })
                     .collect::<Vec<_>>()
@@ -614,7 +628,9 @@ impl CornerTable {
         let ts = &Self::TRACTION_SHARES;
         let t = traction_share.clamp(ts[0], ts[ts.len() - 1]);
         let s = ts.partition_point(|&v| v <= t).clamp(1, ts.len() - 1) - 1;
-        (s, (t - ts[s]) / (ts[s + 1] - ts[s]))
+        // Linear in 1/t: where the traction limits a corner, the tyres must leave `resist / (t a_x)` of the
+        // ellipse for drag, so the limit moves with 1/t far more linearly than with t.
+        (s, (1.0 / t - 1.0 / ts[s]) / (1.0 / ts[s + 1] - 1.0 / ts[s]))
     }
 
     /// `v² κ` at table position `x ≥ 0` (clamped to the last node) between rows `r0` and `r1`.
@@ -702,6 +718,8 @@ impl CornerTable {
 pub struct LogCurvature {
     log_abs: Vec<f64>,
     inv_abs: Vec<f64>,
+    /// Length of the track it was computed for (m), to check it is used with that track.
+    length_m: f64,
 }
 
 impl LogCurvature {
@@ -711,6 +729,7 @@ impl LogCurvature {
         Self {
             log_abs: k.iter().map(|k| k.abs().ln()).collect(),
             inv_abs: k.iter().map(|k| 1.0 / k.abs()).collect(),
+            length_m: track.length_m(),
         }
     }
     /// Number of points.
@@ -788,6 +807,7 @@ mod tests {
         let curvature = LogCurvature {
             log_abs: kappa.iter().map(|k| k.ln()).collect(),
             inv_abs: kappa.iter().map(|k| 1.0 / k).collect(),
+            length_m: 0.0,
         };
         let (mut a, mut b) = (vec![0.0; kappa.len()], vec![0.0; kappa.len()]);
         for (g, t) in [
