@@ -183,6 +183,40 @@ fn race_mechanics_hold() {
         .time_s;
     println!("flying {fly:.3} s, standing from pole {front:.3} s, from P40 {back:.3} s");
     assert!(front > fly + 2.0 && back > front + 3.0);
+    // A start from rest burns more fuel than a flying lap, but never more than the kinetic energy at the line
+    // (over the driveline efficiency, with the rotating parts counted at their largest, first-gear share):
+    // between the two laps' energy balances, `W_rest − W_flying = ½ m_eff v_line² + ΔW_brakes + ΔW_drag`,
+    // and the car from rest is nowhere faster than the flying one, so it brakes and meets drag no more.
+    {
+        let car = o.car().with_fuel_kg(36.0).unwrap();
+        let env = lapsim::vehicle::Envelope::new(&car);
+        let mut solver = lapsim::solver::LapSolver::new(o.track(), &env);
+        let flying = solver.solve(lapsim::solver::Start::Flying).unwrap();
+        let eta = car.params().driveline.efficiency_ratio;
+        let w_fly = solver.engine_work_j(eta).unwrap();
+        let w_grid = solver.grid_lap(0.0, eta).unwrap().engine_work_j;
+        let ke = 0.5 * car.mass_kg() * flying.v_start_mps.powi(2) / eta;
+        let rot_min = env
+            .nodes()
+            .iter()
+            .map(|n| n.rot_ratio)
+            .fold(f64::INFINITY, f64::min);
+        let ratio = (w_grid - w_fly) / ke;
+        println!(
+            "engine work: flying {:.2} MJ, from rest {:.2} MJ; difference / (½ m v² / η) = {ratio:.3} \
+             (bound {:.3})",
+            w_fly / 1e6,
+            w_grid / 1e6,
+            1.0 / rot_min
+        );
+        assert!(ratio > 0.0 && ratio <= 1.0 / rot_min, "{ratio}");
+        let grid_fuel = o
+            .lap(&req(LapKind::Grid { behind_m: 0.0 }))
+            .unwrap()
+            .fuel_kg;
+        let fly_fuel = o.lap(&req(LapKind::Flying)).unwrap().fuel_kg;
+        assert!(grid_fuel > fly_fuel, "{grid_fuel} vs {fly_fuel}");
+    }
     // Fuel: the same driver is quicker with 30 kg less on board.
     let light = o
         .lap(&LapRequest {
@@ -395,14 +429,13 @@ fn oracle_lap_matches_a_solver_on_the_rebuilt_envelope() {
         let env = Envelope::new(&car);
         let mut solver = LapSolver::new(o.track(), &env);
         let mut lap = solver.solve(Start::Flying).unwrap();
+        let eta = car.params().driveline.efficiency_ratio;
+        let mut work = solver.engine_work_j(eta).unwrap();
         if let LapKind::Grid { behind_m } = kind {
-            lap.lap_time_s = solver.grid_lap_time_s(behind_m).unwrap();
+            let g = solver.grid_lap(behind_m, eta).unwrap();
+            (lap.lap_time_s, work) = (g.time_s, g.engine_work_j);
         }
-        let fuel = car.fuel_for_work_kg(
-            solver
-                .engine_work_j(car.params().driveline.efficiency_ratio)
-                .unwrap(),
-        );
+        let fuel = car.fuel_for_work_kg(work);
         let (dt, df) = (
             (out.time_s - lap.lap_time_s).abs() / lap.lap_time_s,
             (out.fuel_kg - fuel).abs() / fuel,

@@ -75,7 +75,7 @@ pub const FUEL_STEP_KG: f64 = 0.5;
 /// a lap then solves with the driver's shares ([`LapSolver::for_driver`]: grip scales the curvature,
 /// traction and braking the tables, nothing is copied), takes the corner limits from the table, solves a
 /// flying lap (a slip is a speed cap at a corner), and for a grid start re-runs the traction pass from rest at
-/// the grid slot. Solver buffers are pooled, so a lap allocates nothing.
+/// the grid slot, burning the fuel of that lap. Solver buffers are pooled, so a lap allocates nothing.
 pub struct QssOracle {
     car: Car,
     track: Track,
@@ -180,10 +180,13 @@ impl QssOracle {
             solver.cap_speed_at(corner, v)?;
         }
         let flying = solver.solve(Start::Flying)?;
-        let work = solver.engine_work_j(self.car.params().driveline.efficiency_ratio)?;
-        let time_s = match r.kind {
-            LapKind::Flying => flying.lap_time_s,
-            LapKind::Grid { behind_m } => solver.grid_lap_time_s(behind_m)?,
+        let efficiency = self.car.params().driveline.efficiency_ratio;
+        let (time_s, work) = match r.kind {
+            LapKind::Flying => (flying.lap_time_s, solver.engine_work_j(efficiency)?),
+            LapKind::Grid { behind_m } => {
+                let g = solver.grid_lap(behind_m, efficiency)?;
+                (g.time_s, g.engine_work_j)
+            }
         };
         Ok(LapOutcome {
             time_s,

@@ -61,6 +61,15 @@ pub enum Start {
     Standing,
 }
 
+/// A lap from a grid slot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GridLap {
+    /// From rest at the slot to the line after a full lap (s).
+    pub time_s: f64,
+    /// Work the engine delivered over it (J).
+    pub engine_work_j: f64,
+}
+
 /// The outcome of one solve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Lap {
@@ -413,6 +422,13 @@ impl<'a> LapSolver<'a> {
     /// lap (so `behind_m` longer than the track). Uses the braking profile of the last solved lap (solve a
     /// flying lap first); the traction pass runs from rest and is capped by it. Returns the time (s).
     pub fn grid_lap_time_s(&self, behind_m: f64) -> Result<f64> {
+        Ok(self.grid_lap(behind_m, 1.0)?.time_s)
+    }
+
+    /// [`Self::grid_lap_time_s`] with the engine's work along that lap (as in [`Self::engine_work_j`], with
+    /// the driveline efficiency): a start from rest burns the fuel that builds the car's speed, which a
+    /// flying lap already has.
+    pub fn grid_lap(&self, behind_m: f64, driveline_efficiency: f64) -> Result<GridLap> {
         if self.last.is_none() {
             return Err(Error::Solver(
                 "solve a flying lap before a grid start".into(),
@@ -427,6 +443,7 @@ impl<'a> LapSolver<'a> {
         }
         let n = self.track.len();
         let ds = self.track.step_m();
+        let inv_2ds = 1.0 / (2.0 * ds);
         let k = (behind_m / ds).round() as usize;
         let start = (n - k) % n;
         let pass = Forward { start, n };
@@ -440,21 +457,34 @@ impl<'a> LapSolver<'a> {
         };
         let view = passes::View::new(&data, n);
         let mut st = DriveState::in_gear(1);
-        let (mut u, mut v, mut time) = (0.0_f64, 0.0_f64, 0.0);
+        let (mut u, mut v, mut time, mut force_sum) = (0.0_f64, 0.0_f64, 0.0, 0.0);
         let mut i = start;
         for _ in 0..(n + k) {
             let j = if i + 1 == n { 0 } else { i + 1 };
-            u = pass.step(&view, i, j, u, &mut st).min(self.u_bwd[j]);
-            let v_next = u.sqrt();
+            let u_next = pass.step(&view, i, j, u, &mut st).min(self.u_bwd[j]);
+            let v_next = u_next.sqrt();
             let vsum = v + v_next;
             if vsum <= 0.0 {
                 return Err(Error::Solver("the car cannot move off the grid".into()));
             }
             time += 2.0 * ds / vsum;
-            v = v_next;
+            force_sum += self.drive_force_n(u, u_next, self.g_sin[i], inv_2ds);
+            (u, v) = (u_next, v_next);
             i = j;
         }
-        Ok(time)
+        Ok(GridLap {
+            time_s: time,
+            engine_work_j: force_sum * ds / driveline_efficiency,
+        })
+    }
+
+    /// Positive drive force over a segment from `u_i` to `u_j` (squared speeds) on a slope `g_sin` (N):
+    /// `m (a / rot_ratio + resist + g sin θ)` with `a = (u_j − u_i) / 2ds` (`inv_2ds = 1 / 2ds`); 0 when
+    /// braking or coasting.
+    #[inline(always)]
+    fn drive_force_n(&self, u_i: f64, u_j: f64, g_sin: f64, inv_2ds: f64) -> f64 {
+        let (inv_rot_ratio, resist) = self.env.work_terms_at_u(u_i);
+        (self.env.mass_kg() * ((u_j - u_i) * inv_2ds * inv_rot_ratio + resist + g_sin)).max(0.0)
     }
 
     /// Work the engine delivered over the last solved lap (J): the drive force each segment needed, over its
@@ -466,14 +496,9 @@ impl<'a> LapSolver<'a> {
             .ok_or_else(|| Error::Solver("no lap solved yet".into()))?;
         let n = self.track.len();
         let ds = self.track.step_m();
-        let m = self.env.mass_kg();
         let inv_2ds = 1.0 / (2.0 * ds);
-        // Positive drive force over a segment, a = (v_j² − v_i²) / 2ds.
-        let drive_n = |vi: f64, vj: f64, g_sin: f64| {
-            let (ui, uj) = (vi * vi, vj * vj);
-            let (inv_rot_ratio, resist) = self.env.work_terms_at_u(ui);
-            (m * ((uj - ui) * inv_2ds * inv_rot_ratio + resist + g_sin)).max(0.0)
-        };
+        let drive_n =
+            |vi: f64, vj: f64, g_sin: f64| self.drive_force_n(vi * vi, vj * vj, g_sin, inv_2ds);
         // Four independent sums (the segments are independent), added in a fixed order.
         let v = &self.v;
         let (mut ca, mut cb, mut cg) = (
