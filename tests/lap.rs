@@ -137,7 +137,7 @@ fn solving_twice_gives_identical_results() {
 }
 
 /// The interleaved chunked passes reproduce the sequential reference bit for bit, on every shipped circuit,
-/// flying and standing, with and without an imposed stop.
+/// flying and standing, with and without an imposed stop, and so do grid starts from three slots.
 #[test]
 fn chunked_passes_match_the_sequential_reference_exactly() {
     let env = Envelope::new(&gt3_cup());
@@ -173,6 +173,19 @@ fn chunked_passes_match_the_sequential_reference_exactly() {
                         .iter()
                         .zip(slow.speeds_mps())
                         .all(|(x, y)| x.to_bits() == y.to_bits()));
+                    // Grid starts from the braking profile of this lap: the pole slot, the back of a grid.
+                    if start == Start::Flying {
+                        for behind_m in [0.0, 8.0, 312.0] {
+                            let g = fast.grid_lap(behind_m, 0.85).unwrap();
+                            let r = slow.grid_lap_reference(behind_m, 0.85).unwrap();
+                            assert_eq!(
+                                g.time_s.to_bits(),
+                                r.time_s.to_bits(),
+                                "{name} {step} m grid {behind_m} m"
+                            );
+                            assert_eq!(g.engine_work_j.to_bits(), r.engine_work_j.to_bits());
+                        }
+                    }
                 }
             }
         }

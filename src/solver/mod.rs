@@ -96,6 +96,7 @@ pub struct Workspace {
     u_lim: Vec<f64>,
     u_fwd: Vec<f64>,
     u_bwd: Vec<f64>,
+    u_aux: Vec<f64>,
     v: Vec<f64>,
 }
 
@@ -109,6 +110,7 @@ impl Workspace {
             &mut self.u_lim,
             &mut self.u_fwd,
             &mut self.u_bwd,
+            &mut self.u_aux,
             &mut self.v,
         ] {
             b.resize(n, 0.0);
@@ -130,6 +132,8 @@ pub struct LapSolver<'a> {
     u_lim: Vec<f64>,
     u_fwd: Vec<f64>,
     u_bwd: Vec<f64>,
+    /// Caps of a grid start's traction pass, then its profile.
+    u_aux: Vec<f64>,
     v: Vec<f64>,
     v_end: f64,
     last: Option<Lap>,
@@ -219,6 +223,7 @@ impl<'a> LapSolver<'a> {
             u_lim: ws.u_lim,
             u_fwd: ws.u_fwd,
             u_bwd: ws.u_bwd,
+            u_aux: ws.u_aux,
             v: ws.v,
             v_end: 0.0,
             last: None,
@@ -234,6 +239,7 @@ impl<'a> LapSolver<'a> {
             u_lim: self.u_lim,
             u_fwd: self.u_fwd,
             u_bwd: self.u_bwd,
+            u_aux: self.u_aux,
             v: self.v,
         }
     }
@@ -421,14 +427,38 @@ impl<'a> LapSolver<'a> {
     /// A lap from a standing start on a grid slot `behind_m` behind the line, ending at the line after a full
     /// lap (so `behind_m` longer than the track). Uses the braking profile of the last solved lap (solve a
     /// flying lap first); the traction pass runs from rest and is capped by it. Returns the time (s).
-    pub fn grid_lap_time_s(&self, behind_m: f64) -> Result<f64> {
+    pub fn grid_lap_time_s(&mut self, behind_m: f64) -> Result<f64> {
         Ok(self.grid_lap(behind_m, 1.0)?.time_s)
     }
 
     /// [`Self::grid_lap_time_s`] with the engine's work along that lap (as in [`Self::engine_work_j`], with
     /// the driveline efficiency): a start from rest burns the fuel that builds the car's speed, which a
     /// flying lap already has.
-    pub fn grid_lap(&self, behind_m: f64, driveline_efficiency: f64) -> Result<GridLap> {
+    ///
+    /// The traction pass from rest is capped at every point by the corner limit and by the braking profile
+    /// of the flying lap; held at either cap it is pinned (at a corner limit the car is in its best gear;
+    /// braking, it shifts down to its best gear and has no upshift pending). From the slot to the line it is
+    /// one chain; from the line it runs a full lap as chunks on lanes like [`Self::solve`], bit for bit the
+    /// sequential pass ([`Self::grid_lap_reference`]).
+    pub fn grid_lap(&mut self, behind_m: f64, driveline_efficiency: f64) -> Result<GridLap> {
+        self.grid_lap_with(behind_m, driveline_efficiency, false)
+    }
+
+    /// [`Self::grid_lap`] with the lap from the line as one sequential chain: the reference it reproduces.
+    pub fn grid_lap_reference(
+        &mut self,
+        behind_m: f64,
+        driveline_efficiency: f64,
+    ) -> Result<GridLap> {
+        self.grid_lap_with(behind_m, driveline_efficiency, true)
+    }
+
+    fn grid_lap_with(
+        &mut self,
+        behind_m: f64,
+        driveline_efficiency: f64,
+        sequential: bool,
+    ) -> Result<GridLap> {
         if self.last.is_none() {
             return Err(Error::Solver(
                 "solve a flying lap before a grid start".into(),
@@ -445,37 +475,75 @@ impl<'a> LapSolver<'a> {
         let ds = self.track.step_m();
         let inv_2ds = 1.0 / (2.0 * ds);
         let k = (behind_m / ds).round() as usize;
-        let start = (n - k) % n;
-        let pass = Forward { start, n };
+        let mut caps = std::mem::take(&mut self.u_aux);
+        for ((c, &ul), &ub) in caps.iter_mut().zip(&self.u_lim).zip(&self.u_bwd) {
+            *c = ul.min(ub);
+        }
         let data = PassData {
             env: self.env,
             kappa_abs: &self.kappa_abs,
             g_sin: &self.g_sin,
-            u_lim: &self.u_lim,
+            u_lim: &caps,
             ds,
             shares: self.shares,
         };
+        // From the slot to the line: one chain.
         let view = passes::View::new(&data, n);
+        let pass = Forward {
+            start: (n - k) % n,
+            n,
+        };
         let mut st = DriveState::in_gear(1);
-        let (mut u, mut v, mut time, mut force_sum) = (0.0_f64, 0.0_f64, 0.0, 0.0);
-        let mut i = start;
-        for _ in 0..(n + k) {
-            let j = if i + 1 == n { 0 } else { i + 1 };
-            let u_next = pass.step(&view, i, j, u, &mut st).min(self.u_bwd[j]);
-            let v_next = u_next.sqrt();
-            let vsum = v + v_next;
-            if vsum <= 0.0 {
-                return Err(Error::Solver("the car cannot move off the grid".into()));
-            }
-            time += 2.0 * ds / vsum;
+        let (mut u, mut time, mut force_sum) = (0.0_f64, 0.0, 0.0);
+        let mut i = pass.start;
+        for _ in 0..k {
+            let j = pass.next(i);
+            let u_next = pass.step(&view, i, j, u, &mut st);
+            time += 2.0 * ds / (u.sqrt() + u_next.sqrt());
             force_sum += self.drive_force_n(u, u_next, self.g_sin[i], inv_2ds);
-            (u, v) = (u_next, v_next);
-            i = j;
+            (u, i) = (u_next, j);
+        }
+        // From the line, a full lap.
+        let lap = Forward { start: 0, n };
+        let (arrival, _) = if sequential {
+            passes::run_sequential(&lap, &data, &mut self.u_fwd, u, st)
+        } else {
+            passes::run_chunked(&lap, &data, &mut self.u_fwd, u, st)
+        };
+        // Lap time and work of that profile (the caps' buffer now holds its speeds).
+        for (v, &uf) in caps.iter_mut().zip(&self.u_fwd) {
+            *v = uf.sqrt();
+        }
+        time += segment_time_sum(&caps, arrival.sqrt(), ds);
+        force_sum += self.force_sum_n(|p| self.u_fwd[p], arrival);
+        self.u_aux = caps;
+        if !time.is_finite() {
+            return Err(Error::Solver("the car cannot move off the grid".into()));
         }
         Ok(GridLap {
             time_s: time,
             engine_work_j: force_sum * ds / driveline_efficiency,
         })
+    }
+
+    /// Σ of the positive drive force over the segments of a lap whose squared speed at point `p` is `u(p)`,
+    /// ending at `u_end` (N): four independent sums, added in a fixed order.
+    fn force_sum_n(&self, u: impl Fn(usize) -> f64, u_end: f64) -> f64 {
+        let n = self.track.len();
+        let inv_2ds = 1.0 / (2.0 * self.track.step_m());
+        let g = &self.g_sin;
+        let mut acc = [0.0_f64; 4];
+        let full = (n - 1) / 4 * 4;
+        for p in (0..full).step_by(4) {
+            for l in 0..4 {
+                acc[l] += self.drive_force_n(u(p + l), u(p + l + 1), g[p + l], inv_2ds);
+            }
+        }
+        let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for (p, &g_p) in g.iter().enumerate().take(n - 1).skip(full) {
+            sum += self.drive_force_n(u(p), u(p + 1), g_p, inv_2ds);
+        }
+        sum + self.drive_force_n(u(n - 1), u_end, g[n - 1], inv_2ds)
     }
 
     /// Positive drive force over a segment from `u_i` to `u_j` (squared speeds) on a slope `g_sin` (N):
@@ -494,34 +562,9 @@ impl<'a> LapSolver<'a> {
         let lap = self
             .last
             .ok_or_else(|| Error::Solver("no lap solved yet".into()))?;
-        let n = self.track.len();
         let ds = self.track.step_m();
-        let inv_2ds = 1.0 / (2.0 * ds);
-        let drive_n =
-            |vi: f64, vj: f64, g_sin: f64| self.drive_force_n(vi * vi, vj * vj, g_sin, inv_2ds);
-        // Four independent sums (the segments are independent), added in a fixed order.
         let v = &self.v;
-        let (mut ca, mut cb, mut cg) = (
-            v[..n - 1].chunks_exact(4),
-            v[1..].chunks_exact(4),
-            self.g_sin[..n - 1].chunks_exact(4),
-        );
-        let mut acc = [0.0_f64; 4];
-        for ((a, b), g) in (&mut ca).zip(&mut cb).zip(&mut cg) {
-            for l in 0..4 {
-                acc[l] += drive_n(a[l], b[l], g[l]);
-            }
-        }
-        let mut force_sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-        for ((&a, &b), &g) in ca
-            .remainder()
-            .iter()
-            .zip(cb.remainder())
-            .zip(cg.remainder())
-        {
-            force_sum += drive_n(a, b, g);
-        }
-        force_sum += drive_n(v[n - 1], lap.v_end_mps, self.g_sin[n - 1]);
+        let force_sum = self.force_sum_n(|p| v[p] * v[p], lap.v_end_mps * lap.v_end_mps);
         let work = force_sum * ds;
         Ok(work / driveline_efficiency)
     }
