@@ -386,7 +386,8 @@ impl<'a> LapSolver<'a> {
         // Final profile and lap time.
         let ds = self.track.step_m();
         for ((v, &uf), &ub) in self.v.iter_mut().zip(&self.u_fwd).zip(&self.u_bwd) {
-            *v = uf.min(ub).sqrt();
+            // A select, not `f64::min` (no NaN arises: both passes clamp to ≥ 0).
+            *v = if uf < ub { uf } else { ub }.sqrt();
         }
         self.v_end = match start {
             Start::Flying => self.v[0],
@@ -552,7 +553,12 @@ impl<'a> LapSolver<'a> {
     #[inline(always)]
     fn drive_force_n(&self, u_i: f64, u_j: f64, g_sin: f64, inv_2ds: f64) -> f64 {
         let (inv_rot_ratio, resist) = self.env.work_terms_at_u(u_i);
-        (self.env.mass_kg() * ((u_j - u_i) * inv_2ds * inv_rot_ratio + resist + g_sin)).max(0.0)
+        let f = self.env.mass_kg() * ((u_j - u_i) * inv_2ds * inv_rot_ratio + resist + g_sin);
+        if f > 0.0 {
+            f
+        } else {
+            0.0
+        }
     }
 
     /// Work the engine delivered over the last solved lap (J): the drive force each segment needed, over its
@@ -704,7 +710,9 @@ impl CornerTable {
     /// `v² κ` at table position `x ≥ 0` (clamped to the last node) between rows `r0` and `r1`.
     #[inline(always)]
     fn y_at(r0: &[f64], r1: &[f64], w: f64, x: f64) -> f64 {
-        let x = x.min((Self::POINTS - 1) as f64 - 1e-9);
+        // Plain comparisons (x is never NaN here), so selects rather than `f64::min`'s NaN handling.
+        let last = (Self::POINTS - 1) as f64 - 1e-9;
+        let x = if x < last { x } else { last };
         // x ≥ 0 here: a signed conversion (one instruction) gives the value of `as usize`.
         let i = x as i64 as usize;
         let f = x - i as f64;
@@ -772,7 +780,12 @@ impl CornerTable {
         {
             let x = lk * inv_dlog + offset;
             *u = if x >= x_fast && x > 0.0 {
-                (Self::y_at(r0, r1, w, x) * ik * grip_share).min(top2)
+                let u = Self::y_at(r0, r1, w, x) * ik * grip_share;
+                if u < top2 {
+                    u
+                } else {
+                    top2
+                }
             } else {
                 top2
             };

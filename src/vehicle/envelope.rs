@@ -341,8 +341,14 @@ impl Envelope {
     /// table): what the engine's work needs, `(m + m_rot) a = m a / rot_ratio`.
     #[inline(always)]
     pub fn work_terms_at_u(&self, u_m2ps2: f64) -> (f64, f64) {
-        let (k, t) = self.locate(u_m2ps2);
-        let e = &self.work[k];
+        // The same position as `locate`, with selects rather than kept branches: the segments of a lap are
+        // independent here, and nothing is on a loop-carried chain.
+        let x = u_m2ps2 * (1.0 / Self::DU_M2PS2);
+        let x = if x > self.x_max { self.x_max } else { x };
+        let x = if x >= 0.0 { x } else { 0.0 };
+        let k = x as i64;
+        let t = x - k as f64;
+        let e = &self.work[k as usize];
         (e[0] + t * e[1], e[2] + t * e[3])
     }
     /// Best gear at squared speed `u` (that of the table node at or below it).
