@@ -649,7 +649,7 @@ impl CornerTable {
     pub const K_RANGE: (f64, f64) = (1e-4, 0.5);
     /// Table size in curvature.
     pub const POINTS: usize = 1024;
-    /// Traction shares tabulated (interpolated linearly between, clamped outside). A field's drivers use
+    /// Traction shares tabulated (interpolated linearly in 1/t between, clamped outside). A field's drivers use
     /// 0.85–1 of the traction, times the tyres' state (0.9 on an out-lap) and their lap-to-lap scatter, so
     /// shares down to ~0.7 occur; the rows reach 0.5, every 0.05.
     pub const TRACTION_SHARES: [f64; 11] =
@@ -707,6 +707,15 @@ impl CornerTable {
         (s, (1.0 / t - 1.0 / ts[s]) / (1.0 / ts[s + 1] - 1.0 / ts[s]))
     }
 
+    /// The rows of traction shares `s` and `s + 1`.
+    fn rows(&self, s: usize) -> (&[f64], &[f64]) {
+        let p = Self::POINTS;
+        (
+            &self.y[s * p..(s + 1) * p],
+            &self.y[(s + 1) * p..(s + 2) * p],
+        )
+    }
+
     /// `v² κ` at table position `x ≥ 0` (clamped to the last node) between rows `r0` and `r1`.
     #[inline(always)]
     fn y_at(r0: &[f64], r1: &[f64], w: f64, x: f64) -> f64 {
@@ -729,9 +738,9 @@ impl CornerTable {
             return self.top_mps;
         }
         let (s, w) = Self::traction_rows(traction_share);
-        let p = Self::POINTS;
+        let (r0, r1) = self.rows(s);
         let x = (k.ln() - self.log_k0) / self.dlog_k;
-        let y = Self::y_at(&self.y[s * p..(s + 1) * p], &self.y[(s + 1) * p..], w, x);
+        let y = Self::y_at(r0, r1, w, x);
         (y / k).sqrt().min(self.top_mps)
     }
 
@@ -758,11 +767,7 @@ impl CornerTable {
         skip_fast: bool,
     ) {
         let (s, w) = Self::traction_rows(traction_share);
-        let p = Self::POINTS;
-        let (r0, r1) = (
-            &self.y[s * p..(s + 1) * p],
-            &self.y[(s + 1) * p..(s + 2) * p],
-        );
+        let (r0, r1) = self.rows(s);
         let inv_dlog = 1.0 / self.dlog_k;
         // x = (ln|κ| − ln g − ln κ0) / Δ.
         let offset = -(grip_share.ln() + self.log_k0) * inv_dlog;

@@ -215,10 +215,19 @@ impl Envelope {
     /// The node at squared speed `u = v²` (linear interpolation in u; clamped to the table).
     #[inline]
     pub fn at_u(&self, u_m2ps2: f64) -> EnvelopeNode {
-        let x =
-            (u_m2ps2.max(0.0) * (1.0 / Self::DU_M2PS2)).min((self.nodes.len() - 1) as f64 - 1e-9);
-        let k = x as usize;
-        self.nodes[k].lerp(&self.nodes[k + 1], x - k as f64)
+        let (k, t) = self.position_u(u_m2ps2);
+        self.nodes[k].lerp(&self.nodes[k + 1], t)
+    }
+
+    /// Table position of squared speed `u`: node index and fraction, clamped to the table, with selects
+    /// (for look-ups off the passes' loop-carried chains; the passes use [`Self::locate`]'s kept branches).
+    #[inline(always)]
+    fn position_u(&self, u_m2ps2: f64) -> (usize, f64) {
+        let x = u_m2ps2 * (1.0 / Self::DU_M2PS2);
+        let x = if x > self.x_max { self.x_max } else { x };
+        let x = if x >= 0.0 { x } else { 0.0 };
+        let k = x as i64;
+        (k as usize, x - k as f64)
     }
 
     /// Table position of squared speed `u`: node index and fraction, clamped to the table.
@@ -341,14 +350,8 @@ impl Envelope {
     /// table): what the engine's work needs, `(m + m_rot) a = m a / rot_ratio`.
     #[inline(always)]
     pub fn work_terms_at_u(&self, u_m2ps2: f64) -> (f64, f64) {
-        // The same position as `locate`, with selects rather than kept branches: the segments of a lap are
-        // independent here, and nothing is on a loop-carried chain.
-        let x = u_m2ps2 * (1.0 / Self::DU_M2PS2);
-        let x = if x > self.x_max { self.x_max } else { x };
-        let x = if x >= 0.0 { x } else { 0.0 };
-        let k = x as i64;
-        let t = x - k as f64;
-        let e = &self.work[k as usize];
+        let (k, t) = self.position_u(u_m2ps2);
+        let e = &self.work[k];
         (e[0] + t * e[1], e[2] + t * e[3])
     }
     /// Best gear at squared speed `u` (that of the table node at or below it).

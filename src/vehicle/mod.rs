@@ -91,7 +91,7 @@ pub struct Car {
     params: CarParams,
     source_name: String,
     /// Shares of the tyres' lateral, traction and braking capacity a driver uses (1 for the car itself).
-    shares: [f64; 3],
+    shares: Shares,
 }
 
 /// The best gear at a speed and what it gives.
@@ -132,16 +132,15 @@ impl Car {
         Ok(Self {
             params,
             source_name: source_name.to_string(),
-            shares: [1.0; 3],
+            shares: Shares::FULL,
         })
     }
 
     /// The same car driven by a driver who uses the given shares (0–1] of the tyres' lateral grip, traction
     /// and braking capacity: the capacities of the envelope are scaled by them.
     pub fn with_shares(&self, grip: f64, traction: f64, brake: f64) -> Result<Self> {
-        let s = Shares::new(grip, traction, brake)?;
         let mut c = self.clone();
-        c.shares = [s.grip(), s.traction(), s.brake()];
+        c.shares = Shares::new(grip, traction, brake)?;
         Ok(c)
     }
 
@@ -216,7 +215,7 @@ impl Car {
     pub fn lateral_capacity_n(&self, v_mps: f64) -> f64 {
         let (f, r) = self.axle_loads_n(v_mps);
         let mu = self.params.tyres.mu_lateral_ratio;
-        self.shares[0] * (self.axle_grip_n(f, mu) + self.axle_grip_n(r, mu))
+        self.shares.grip() * (self.axle_grip_n(f, mu) + self.axle_grip_n(r, mu))
     }
 
     fn transfer_per_n(&self) -> f64 {
@@ -228,7 +227,7 @@ impl Car {
         let (f, r) = self.axle_loads_n(v_mps);
         let mu = self.params.tyres.mu_longitudinal_ratio;
         let c = self.transfer_per_n();
-        self.shares[1]
+        self.shares.traction()
             * match self.params.driveline.driven_axle {
                 DrivenAxle::Rear => solve_fixed_point(|x| self.axle_grip_n(r + c * x, mu)),
                 DrivenAxle::Front => solve_fixed_point(|x| self.axle_grip_n(f - c * x, mu)),
@@ -243,7 +242,7 @@ impl Car {
         let (f, r) = self.axle_loads_n(v_mps);
         let mu = self.params.tyres.mu_longitudinal_ratio;
         let c = self.transfer_per_n();
-        self.shares[2]
+        self.shares.brake()
             * solve_fixed_point(|x| {
                 self.axle_grip_n(f + c * x, mu) + self.axle_grip_n(r - c * x, mu)
             })
