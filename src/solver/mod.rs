@@ -516,7 +516,7 @@ impl<'a> LapSolver<'a> {
             *v = uf.sqrt();
         }
         time += segment_time_sum(&caps, arrival.sqrt(), ds);
-        force_sum += self.force_sum_n(|p| self.u_fwd[p], arrival);
+        force_sum += self.force_sum_n(&self.u_fwd, |u| u, arrival);
         self.u_aux = caps;
         if !time.is_finite() {
             return Err(Error::Solver("the car cannot move off the grid".into()));
@@ -527,24 +527,34 @@ impl<'a> LapSolver<'a> {
         })
     }
 
-    /// Σ of the positive drive force over the segments of a lap whose squared speed at point `p` is `u(p)`,
-    /// ending at `u_end` (N): four independent sums, added in a fixed order.
-    fn force_sum_n(&self, u: impl Fn(usize) -> f64, u_end: f64) -> f64 {
+    /// Σ of the positive drive force over the segments of a lap whose squared speed at point `p` is
+    /// `to_u(x[p])`, ending at `u_end` (N): four independent sums (segment `p` in sum `p mod 4`), added in a
+    /// fixed order. Each point's `u` is computed once.
+    fn force_sum_n(&self, x: &[f64], to_u: impl Fn(f64) -> f64, u_end: f64) -> f64 {
         let n = self.track.len();
         let inv_2ds = 1.0 / (2.0 * self.track.step_m());
-        let g = &self.g_sin;
+        let (x, g) = (&x[..n], &self.g_sin[..n]);
+        let f = |u_i: f64, u_j: f64, g_i: f64| self.drive_force_n(u_i, u_j, g_i, inv_2ds);
         let mut acc = [0.0_f64; 4];
-        let full = (n - 1) / 4 * 4;
-        for p in (0..full).step_by(4) {
-            for l in 0..4 {
-                acc[l] += self.drive_force_n(u(p + l), u(p + l + 1), g[p + l], inv_2ds);
-            }
+        let mut u0 = to_u(x[0]);
+        // Chunk c holds the ends x[4c + 1 ..= 4c + 4] of segments 4c .. 4c + 3.
+        let (xc, gc) = (x[1..].chunks_exact(4), g.chunks_exact(4));
+        let full = xc.len() * 4;
+        for (xs, gs) in xc.zip(gc) {
+            let (u1, u2, u3, u4) = (to_u(xs[0]), to_u(xs[1]), to_u(xs[2]), to_u(xs[3]));
+            acc[0] += f(u0, u1, gs[0]);
+            acc[1] += f(u1, u2, gs[1]);
+            acc[2] += f(u2, u3, gs[2]);
+            acc[3] += f(u3, u4, gs[3]);
+            u0 = u4;
         }
         let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-        for (p, &g_p) in g.iter().enumerate().take(n - 1).skip(full) {
-            sum += self.drive_force_n(u(p), u(p + 1), g_p, inv_2ds);
+        for p in full..n - 1 {
+            let u1 = to_u(x[p + 1]);
+            sum += f(u0, u1, g[p]);
+            u0 = u1;
         }
-        sum + self.drive_force_n(u(n - 1), u_end, g[n - 1], inv_2ds)
+        sum + f(u0, u_end, g[n - 1])
     }
 
     /// Positive drive force over a segment from `u_i` to `u_j` (squared speeds) on a slope `g_sin` (N):
@@ -569,8 +579,7 @@ impl<'a> LapSolver<'a> {
             .last
             .ok_or_else(|| Error::Solver("no lap solved yet".into()))?;
         let ds = self.track.step_m();
-        let v = &self.v;
-        let force_sum = self.force_sum_n(|p| v[p] * v[p], lap.v_end_mps * lap.v_end_mps);
+        let force_sum = self.force_sum_n(&self.v, |v| v * v, lap.v_end_mps * lap.v_end_mps);
         let work = force_sum * ds;
         Ok(work / driveline_efficiency)
     }
@@ -722,9 +731,7 @@ impl CornerTable {
         // Plain comparisons (x is never NaN here), so selects rather than `f64::min`'s NaN handling.
         let last = (Self::POINTS - 1) as f64 - 1e-9;
         let x = if x < last { x } else { last };
-        // x ≥ 0 here: a signed conversion (one instruction) gives the value of `as usize`.
-        let i = x as i64 as usize;
-        let f = x - i as f64;
+        let (i, f) = crate::vehicle::envelope::cell_from_zero(x);
         let y0 = r0[i] + f * (r0[i + 1] - r0[i]);
         let y1 = r1[i] + f * (r1[i + 1] - r1[i]);
         y0 + w * (y1 - y0)

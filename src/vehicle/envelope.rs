@@ -226,8 +226,7 @@ impl Envelope {
         let x = u_m2ps2 * (1.0 / Self::DU_M2PS2);
         let x = if x > self.x_max { self.x_max } else { x };
         let x = if x >= 0.0 { x } else { 0.0 };
-        let k = x as i64;
-        (k as usize, x - k as f64)
+        cell_from_zero(x)
     }
 
     /// Table position of squared speed `u`: node index and fraction, clamped to the table.
@@ -243,9 +242,7 @@ impl Envelope {
             keep_branch();
             0.0
         };
-        // Signed conversions (one instruction each way); x is in [0, x_max], so the value is that of `as usize`.
-        let k = x as i64;
-        (k as usize, x - k as f64)
+        cell_from_zero(x)
     }
 
     /// Largest forward acceleration (m/s²) at squared speed `u` on a point of curvature `kappa_abs` (1/m) with
@@ -495,12 +492,11 @@ impl<'a> PassTables<'a> {
     #[inline(always)]
     pub(crate) fn forward_at(&self, u_m2ps2: f64) -> ForwardAt<'a> {
         debug_assert!(u_m2ps2 >= 0.0);
-        let x = u_m2ps2 * (1.0 / Envelope::DU_M2PS2);
-        let k = x as i64;
+        let (k, t) = cell(u_m2ps2 * (1.0 / Envelope::DU_M2PS2));
         if (k as u64) < self.fwd.len() as u64 {
             ForwardAt {
                 e: &self.fwd[k as usize],
-                t: x - k as f64,
+                t,
                 traction: self.traction,
             }
         } else {
@@ -515,12 +511,11 @@ impl<'a> PassTables<'a> {
     #[inline(always)]
     pub(crate) fn braking_at(&self, u_m2ps2: f64) -> BrakingAt<'a> {
         debug_assert!(u_m2ps2 >= 0.0);
-        let x = u_m2ps2 * (1.0 / Envelope::DU_M2PS2);
-        let k = x as i64;
+        let (k, t) = cell(u_m2ps2 * (1.0 / Envelope::DU_M2PS2));
         if (k as u64) < self.bwd.len() as u64 {
             BrakingAt {
                 e: &self.bwd[k as usize],
-                t: x - k as f64,
+                t,
                 brake: self.brake,
             }
         } else {
@@ -605,6 +600,33 @@ impl BrakingAt<'_> {
     }
 }
 
+/// The cell of a table position `x`: `(k, t)` with `x = k + t`, `0 ≤ t ≤ 1`, `k` the integer nearest
+/// `x − ½` (ties to even, so `k` is `⌊x⌋`, or `x − 1` when `x` is an integer: both interpolate the same
+/// value). Adding `2⁵² − ½` rounds `x − ½` to an integer held in the low bits of the sum (the "magic number"
+/// rounding of Hacker's Delight, §17-4): five instructions against a conversion to integer whose saturating
+/// semantics (NaN to 0, clamped range) take nine. For `0 ≤ x < 2⁵¹`; below `x = ¼` it gives `k = −1`, and a
+/// NaN or a huge `x` gives an index past any table, so callers check `k` against the table length (or use
+/// [`cell_from_zero`]).
+#[inline(always)]
+pub(crate) fn cell(x: f64) -> (i64, f64) {
+    const M: f64 = 4_503_599_627_370_496.0; // 2^52
+    let y = x + (M - 0.5);
+    // y − M is exact (Sterbenz): the rounded x − ½.
+    let k = (y.to_bits() as i64).wrapping_sub(M.to_bits() as i64);
+    (k, x - (y - M))
+}
+
+/// [`cell`] of a position `x ≥ 0` (not NaN), with `k ≥ 0`.
+#[inline(always)]
+pub(crate) fn cell_from_zero(x: f64) -> (usize, f64) {
+    let (k, t) = cell(x);
+    if k >= 0 {
+        (k as usize, t)
+    } else {
+        (0, x)
+    }
+}
+
 /// Keeps a branch a branch. The solver's clamps and minima have outcomes that persist along the track
 /// (pinned or not, engine- or tyre-limited), so the processor predicts them, and the result of the predicted
 /// arm does not wait for the comparison (or for the other arm's operands, such as the square root of the tyre
@@ -640,5 +662,58 @@ pub(crate) fn clamp_to_cap(y: f64, cap: f64) -> (f64, bool) {
     } else {
         keep_branch();
         (0.0, 0.0 >= cap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cell, cell_from_zero};
+    use proptest::prelude::*;
+
+    /// `cell` splits a position into a node and a fraction with `x = k + t` exactly, `0 ≤ t ≤ 1`, and `k` the
+    /// floor of `x` (or one below it when `x` is an integer).
+    fn check(x: f64) {
+        let (k, t) = cell(x);
+        assert_eq!(k as f64 + t, x, "x = {x}");
+        assert!((0.0..=1.0).contains(&t), "x = {x}: t = {t}");
+        let fl = x.floor() as i64;
+        assert!(
+            k == fl || (x == x.floor() && k == fl - 1),
+            "x = {x}: k = {k}"
+        );
+    }
+
+    #[test]
+    fn cell_edges() {
+        for x in [
+            0.3,
+            0.5,
+            0.75,
+            1.0,
+            1.5,
+            2.0,
+            3.0,
+            2.5 + 1e-12,
+            1600.0 - 1e-9,
+            1e12 + 0.5,
+        ] {
+            check(x);
+        }
+        // Below ¼ the node is −1, which no table holds; `cell_from_zero` gives node 0.
+        assert_eq!(cell(0.0).0, -1);
+        assert_eq!(cell(0.2).0, -1);
+        assert_eq!(cell_from_zero(0.0), (0, 0.0));
+        assert_eq!(cell_from_zero(0.2), (0, 0.2));
+        // NaN and huge positions land past any table (callers compare k with the table's length).
+        assert!(cell(f64::NAN).0 as u64 > 1 << 40);
+        assert!(cell(f64::INFINITY).0 as u64 > 1 << 40);
+    }
+
+    proptest! {
+        #[test]
+        fn cell_is_floor(x in 0.25f64..1e9) {
+            check(x);
+            check(x.floor());
+        }
     }
 }
