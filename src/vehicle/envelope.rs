@@ -492,7 +492,7 @@ impl<'a> PassTables<'a> {
     #[inline(always)]
     pub(crate) fn forward_at(&self, u_m2ps2: f64) -> ForwardAt<'a> {
         debug_assert!(u_m2ps2 >= 0.0);
-        let (k, t) = cell(u_m2ps2 * (1.0 / Envelope::DU_M2PS2));
+        let (k, t) = cell_of(u_m2ps2, Envelope::DU_M2PS2);
         if (k as u64) < self.fwd.len() as u64 {
             ForwardAt {
                 e: &self.fwd[k as usize],
@@ -511,7 +511,7 @@ impl<'a> PassTables<'a> {
     #[inline(always)]
     pub(crate) fn braking_at(&self, u_m2ps2: f64) -> BrakingAt<'a> {
         debug_assert!(u_m2ps2 >= 0.0);
-        let (k, t) = cell(u_m2ps2 * (1.0 / Envelope::DU_M2PS2));
+        let (k, t) = cell_of(u_m2ps2, Envelope::DU_M2PS2);
         if (k as u64) < self.bwd.len() as u64 {
             BrakingAt {
                 e: &self.bwd[k as usize],
@@ -616,6 +616,21 @@ pub(crate) fn cell(x: f64) -> (i64, f64) {
     (k, x - (y - M))
 }
 
+/// [`cell`] of `x = u / step` for a power-of-two `step`, bit for bit: `(u + step (2⁵² − ½))` holds the cell
+/// in its low bits just the same (all scaled by the power of two), one multiply fewer on the way from `u` to
+/// the table entry (the passes' loop-carried chain), and `t = (u − step k) / step` is exact as `x − k` is.
+#[inline(always)]
+pub(crate) fn cell_of(u: f64, step: f64) -> (i64, f64) {
+    debug_assert!(
+        step > 0.0 && step.to_bits() & ((1 << 52) - 1) == 0,
+        "step must be a power of two"
+    );
+    const M: f64 = 4_503_599_627_370_496.0; // 2^52
+    let y = u + step * (M - 0.5);
+    let k = (y.to_bits() as i64).wrapping_sub((step * M).to_bits() as i64);
+    (k, (u - (y - step * M)) * (1.0 / step))
+}
+
 /// [`cell`] of a position `x ≥ 0` (not NaN), with `k ≥ 0`.
 #[inline(always)]
 pub(crate) fn cell_from_zero(x: f64) -> (usize, f64) {
@@ -667,7 +682,7 @@ pub(crate) fn clamp_to_cap(y: f64, cap: f64) -> (f64, bool) {
 
 #[cfg(test)]
 mod tests {
-    use super::{cell, cell_from_zero};
+    use super::{cell, cell_from_zero, cell_of};
     use proptest::prelude::*;
 
     /// `cell` splits a position into a node and a fraction with `x = k + t` exactly, `0 ≤ t ≤ 1`, and `k` the
@@ -714,6 +729,19 @@ mod tests {
         fn cell_is_floor(x in 0.25f64..1e9) {
             check(x);
             check(x.floor());
+        }
+
+        /// Scaling by the table step (a power of two) changes nothing, bit for bit.
+        #[test]
+        fn cell_of_is_cell_of_the_position(u in 0.0f64..1e7, e in -3i32..4) {
+            let step = 2f64.powi(e);
+            for u in [u, u.floor(), (u / step).floor() * step] {
+                let ((k, t), (k1, t1)) = (cell(u / step), cell_of(u, step));
+                prop_assert_eq!(k, k1);
+                if k >= 0 {
+                    prop_assert_eq!(t.to_bits(), t1.to_bits(), "u = {}, step = {}", u, step);
+                }
+            }
         }
     }
 }
