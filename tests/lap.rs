@@ -192,6 +192,33 @@ fn chunked_passes_match_the_sequential_reference_exactly() {
     }
 }
 
+/// A grid start needs no flying lap: on a fresh solver it computes the braking profile itself, and after a
+/// speed cap it recomputes it, bit for bit what it gives after a flying lap with the same limits.
+#[test]
+fn grid_start_computes_its_own_braking_profile() {
+    let env = Envelope::new(&gt3_cup());
+    let c = Centerline::from_file(&project_path("tracks/oschersleben.csv")).unwrap();
+    let t = Track::new(&c, TrackOptions::default()).unwrap();
+    let mut solved = LapSolver::new(&t, &env);
+    let mut fresh = LapSolver::new(&t, &env);
+    for cap in [None, Some((t.len() / 4, 5.0))] {
+        if let Some((i, v)) = cap {
+            solved.cap_speed_at(i, v).unwrap();
+            fresh.cap_speed_at(i, v).unwrap();
+        }
+        solved.solve(Start::Flying).unwrap();
+        let a = solved.grid_lap(16.0, 0.85).unwrap();
+        let b = fresh.grid_lap(16.0, 0.85).unwrap();
+        assert_eq!(a.time_s.to_bits(), b.time_s.to_bits(), "cap {cap:?}");
+        assert_eq!(a.engine_work_j.to_bits(), b.engine_work_j.to_bits());
+    }
+    // The cap slowed the grid lap: the braking profile was not the stale one.
+    let mut uncapped = LapSolver::new(&t, &env);
+    let u = uncapped.grid_lap(16.0, 0.85).unwrap();
+    let c = fresh.grid_lap(16.0, 0.85).unwrap();
+    assert!(c.time_s > u.time_s + 1.0, "{} vs {}", c.time_s, u.time_s);
+}
+
 /// The corner table (used by the field, one per fuel load) reproduces the exact corner limits of a driver's
 /// scaled envelope: within 2e-4 of the speed (1024 log-spaced curvatures; traction shares from 0.5 to 1,
 /// interpolated in 1/t), for shares of the field and of a driver on cold tyres, at 2,000 curvatures.

@@ -73,9 +73,10 @@ pub const FUEL_STEP_KG: f64 = 0.5;
 /// The QSS oracle of a car on a track (the path the drivers take). For each fuel load (rounded to
 /// [`FUEL_STEP_KG`]) it tabulates the car's envelope and corner limits once, shared by every driver and lap;
 /// a lap then solves with the driver's shares ([`LapSolver::for_driver`]: grip scales the curvature,
-/// traction and braking the tables, nothing is copied), takes the corner limits from the table, solves a
-/// flying lap (a slip is a speed cap at a corner), and for a grid start re-runs the traction pass from rest at
-/// the grid slot, burning the fuel of that lap. Solver buffers are pooled, so a lap allocates nothing.
+/// traction and braking the tables, nothing is copied), takes the corner limits from the table (a slip is a
+/// speed cap at a corner) and solves a flying lap, or for a grid start the braking profile and the traction
+/// pass from rest at the grid slot, burning the fuel of that lap. Solver buffers are pooled, so a lap
+/// allocates nothing.
 pub struct QssOracle {
     car: Car,
     track: Track,
@@ -179,10 +180,13 @@ impl QssOracle {
             let v = u[corner].sqrt() * slip.speed_factor;
             solver.cap_speed_at(corner, v)?;
         }
-        let flying = solver.solve(Start::Flying)?;
         let efficiency = self.car.params().driveline.efficiency_ratio;
         let (time_s, work) = match r.kind {
-            LapKind::Flying => (flying.lap_time_s, solver.engine_work_j(efficiency)?),
+            LapKind::Flying => {
+                let flying = solver.solve(Start::Flying)?;
+                (flying.lap_time_s, solver.engine_work_j(efficiency)?)
+            }
+            // A grid start needs the braking profile only, not the flying lap.
             LapKind::Grid { behind_m } => {
                 let g = solver.grid_lap(behind_m, efficiency)?;
                 (g.time_s, g.engine_work_j)

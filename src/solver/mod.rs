@@ -137,6 +137,8 @@ pub struct LapSolver<'a> {
     v: Vec<f64>,
     v_end: f64,
     last: Option<Lap>,
+    /// Whether `u_bwd` is the braking profile of the current limits `u_lim`.
+    braking_current: bool,
 }
 
 impl<'a> LapSolver<'a> {
@@ -227,6 +229,7 @@ impl<'a> LapSolver<'a> {
             v: ws.v,
             v_end: 0.0,
             last: None,
+            braking_current: false,
         }
     }
 
@@ -301,6 +304,7 @@ impl<'a> LapSolver<'a> {
             }
         }
         self.last = None;
+        self.braking_current = false;
         Ok(())
     }
 
@@ -316,6 +320,7 @@ impl<'a> LapSolver<'a> {
         }
         self.u_lim[i] = self.u_lim[i].min(v_mps * v_mps);
         self.last = None;
+        self.braking_current = false;
         Ok(())
     }
 
@@ -330,10 +335,32 @@ impl<'a> LapSolver<'a> {
         self.solve_with(start, true)
     }
 
+    /// The braking profile of the current limits into `u_bwd`, from the slowest point (a fixed point of both
+    /// passes: its speed is its limit), which it returns.
+    fn braking_pass(&mut self, sequential: bool) -> usize {
+        let n = self.track.len();
+        let i0 = first_minimum(&self.u_lim);
+        let data = PassData {
+            env: self.env,
+            kappa_abs: &self.kappa_abs,
+            g_sin: &self.g_sin,
+            u_lim: &self.u_lim,
+            ds: self.track.step_m(),
+            shares: self.shares,
+        };
+        let bwd = Backward { start: i0, n };
+        if sequential {
+            passes::run_sequential(&bwd, &data, &mut self.u_bwd, self.u_lim[i0], true);
+        } else {
+            passes::run_chunked(&bwd, &data, &mut self.u_bwd, self.u_lim[i0], true);
+        }
+        self.braking_current = true;
+        i0
+    }
+
     fn solve_with(&mut self, start: Start, sequential: bool) -> Result<Lap> {
         let n = self.track.len();
-        // The slowest point is a fixed point of both passes: its speed is its limit.
-        let i0 = first_minimum(&self.u_lim);
+        let i0 = self.braking_pass(sequential);
         let data = PassData {
             env: self.env,
             kappa_abs: &self.kappa_abs,
@@ -349,13 +376,7 @@ impl<'a> LapSolver<'a> {
                 passes::run_chunked(pass, &data, out, u0, st0)
             }
         };
-        let bwd = Backward { start: i0, n };
         let u_i0 = self.u_lim[i0];
-        if sequential {
-            passes::run_sequential(&bwd, &data, &mut self.u_bwd, u_i0, true);
-        } else {
-            passes::run_chunked(&bwd, &data, &mut self.u_bwd, u_i0, true);
-        }
         let (fwd, u0, st0) = match start {
             Start::Flying => (
                 Forward { start: i0, n },
@@ -426,8 +447,9 @@ impl<'a> LapSolver<'a> {
     }
 
     /// A lap from a standing start on a grid slot `behind_m` behind the line, ending at the line after a full
-    /// lap (so `behind_m` longer than the track). Uses the braking profile of the last solved lap (solve a
-    /// flying lap first); the traction pass runs from rest and is capped by it. Returns the time (s).
+    /// lap (so `behind_m` longer than the track). Uses the braking profile of the current limits (the last
+    /// solve's, or computed here: no flying lap is needed); the traction pass runs from rest and is capped by
+    /// it. Returns the time (s).
     pub fn grid_lap_time_s(&mut self, behind_m: f64) -> Result<f64> {
         Ok(self.grid_lap(behind_m, 1.0)?.time_s)
     }
@@ -460,17 +482,15 @@ impl<'a> LapSolver<'a> {
         driveline_efficiency: f64,
         sequential: bool,
     ) -> Result<GridLap> {
-        if self.last.is_none() {
-            return Err(Error::Solver(
-                "solve a flying lap before a grid start".into(),
-            ));
-        }
         if !(behind_m.is_finite() && behind_m >= 0.0 && behind_m < self.track.length_m()) {
             return Err(Error::Option {
                 option: "grid slot behind_m".into(),
                 value: behind_m.to_string(),
                 message: "must lie between 0 m and the track length".into(),
             });
+        }
+        if !self.braking_current {
+            self.braking_pass(sequential);
         }
         let n = self.track.len();
         let ds = self.track.step_m();
