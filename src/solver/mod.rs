@@ -141,6 +141,21 @@ pub struct LapSolver<'a> {
     braking_current: bool,
 }
 
+/// The passes' view of a solver's per-point data with limits `u_lim` (a macro, so that it borrows only the
+/// fields it names and the passes may write into the solver's other buffers).
+macro_rules! pass_data {
+    ($s:ident, $u_lim:expr) => {
+        PassData {
+            env: $s.env,
+            kappa_abs: &$s.kappa_abs,
+            g_sin: &$s.g_sin,
+            u_lim: $u_lim,
+            ds: $s.track.step_m(),
+            shares: $s.shares,
+        }
+    };
+}
+
 impl<'a> LapSolver<'a> {
     /// Prepares the buffers and the corner-limit speeds of `track` for `env`.
     pub fn new(track: &'a Track, env: &'a Envelope) -> Self {
@@ -340,14 +355,7 @@ impl<'a> LapSolver<'a> {
     fn braking_pass(&mut self, sequential: bool) -> usize {
         let n = self.track.len();
         let i0 = first_minimum(&self.u_lim);
-        let data = PassData {
-            env: self.env,
-            kappa_abs: &self.kappa_abs,
-            g_sin: &self.g_sin,
-            u_lim: &self.u_lim,
-            ds: self.track.step_m(),
-            shares: self.shares,
-        };
+        let data = pass_data!(self, &self.u_lim);
         let bwd = Backward { start: i0, n };
         if sequential {
             passes::run_sequential(&bwd, &data, &mut self.u_bwd, self.u_lim[i0], true);
@@ -361,14 +369,7 @@ impl<'a> LapSolver<'a> {
     fn solve_with(&mut self, start: Start, sequential: bool) -> Result<Lap> {
         let n = self.track.len();
         let i0 = self.braking_pass(sequential);
-        let data = PassData {
-            env: self.env,
-            kappa_abs: &self.kappa_abs,
-            g_sin: &self.g_sin,
-            u_lim: &self.u_lim,
-            ds: self.track.step_m(),
-            shares: self.shares,
-        };
+        let data = pass_data!(self, &self.u_lim);
         let run_fwd = |out: &mut [f64], pass: &Forward, u0: f64, st0: DriveState| {
             if sequential {
                 passes::run_sequential(pass, &data, out, u0, st0)
@@ -500,14 +501,7 @@ impl<'a> LapSolver<'a> {
         for ((c, &ul), &ub) in caps.iter_mut().zip(&self.u_lim).zip(&self.u_bwd) {
             *c = ul.min(ub);
         }
-        let data = PassData {
-            env: self.env,
-            kappa_abs: &self.kappa_abs,
-            g_sin: &self.g_sin,
-            u_lim: &caps,
-            ds,
-            shares: self.shares,
-        };
+        let data = pass_data!(self, &caps);
         // From the slot to the line: one chain.
         let view = passes::View::new(&data, n);
         let pass = Forward {
