@@ -211,6 +211,18 @@ fn grid_start_computes_its_own_braking_profile() {
         let b = fresh.grid_lap(16.0, 0.85).unwrap();
         assert_eq!(a.time_s.to_bits(), b.time_s.to_bits(), "cap {cap:?}");
         assert_eq!(a.engine_work_j.to_bits(), b.engine_work_j.to_bits());
+        // The sequential reference computes its own braking profile too (on a solver whose profile is stale).
+        let mut reference = LapSolver::new(&t, &env);
+        if let Some((i, v)) = cap {
+            reference.cap_speed_at(i, v).unwrap();
+        }
+        let r = reference.grid_lap_reference(16.0, 0.85).unwrap();
+        assert_eq!(
+            a.time_s.to_bits(),
+            r.time_s.to_bits(),
+            "reference, cap {cap:?}"
+        );
+        assert_eq!(a.engine_work_j.to_bits(), r.engine_work_j.to_bits());
     }
     // The cap slowed the grid lap: the braking profile was not the stale one.
     let mut uncapped = LapSolver::new(&t, &env);

@@ -460,7 +460,7 @@ impl<'a> LapSolver<'a> {
     /// flying lap already has.
     ///
     /// The traction pass from rest is capped at every point by the corner limit and by the braking profile
-    /// of the flying lap; held at either cap it is pinned (at a corner limit the car is in its best gear;
+    /// (a flying lap's, from the same limits); held at either cap it is pinned (at a corner limit the car is in its best gear;
     /// braking, it shifts down to its best gear and has no upshift pending). From the slot to the line it is
     /// one chain; from the line it runs a full lap as chunks on lanes like [`Self::solve`], bit for bit the
     /// sequential pass ([`Self::grid_lap_reference`]).
@@ -897,6 +897,16 @@ mod tests {
         .unwrap();
         let env = Envelope::new(&car);
         let table = CornerTable::new(&env);
+        // Interpolating a row at t = 1 from the cell below gives the next node exactly (what makes the table
+        // cell of an odd integer position, `envelope::cell`, agree with a floor bit for bit).
+        let bad: Vec<usize> = table
+            .y
+            .chunks(CornerTable::POINTS)
+            .flat_map(|row| row.windows(2).enumerate())
+            .filter(|(_, w)| (w[0] + 1.0 * (w[1] - w[0])).to_bits() != w[1].to_bits())
+            .map(|(i, _)| i)
+            .collect();
+        assert!(bad.is_empty(), "{bad:?}");
         assert!(
             table.fast_segments.iter().all(|&n| n > 100),
             "{:?}",

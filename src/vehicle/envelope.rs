@@ -87,7 +87,8 @@ impl EnvelopeNode {
             drive_mps2: l(self.drive_mps2, o.drive_mps2),
             rot_ratio: l(self.rot_ratio, o.rot_ratio),
             resist_mps2: l(self.resist_mps2, o.resist_mps2),
-            gear: self.gear,
+            // The node at or below (t = 1 is the next node: an integer position, see `cell`).
+            gear: if t < 1.0 { self.gear } else { o.gear },
         }
     }
 }
@@ -100,6 +101,8 @@ struct ForwardEntry {
     val: [f64; 5],
     dif: [f64; 5],
     gear: u8,
+    /// The next node's best gear: the gear at `t = 1` (see [`cell`]).
+    gear_next: u8,
 }
 
 /// Hot-loop table entry for the braking pass: `inv_ay_max`, `ax_brake`, `resist`.
@@ -167,6 +170,7 @@ impl Envelope {
                     val: v,
                     dif: std::array::from_fn(|q| w[q] - v[q]),
                     gear: nodes[k].gear as u8,
+                    gear_next: next(k).gear as u8,
                 }
             })
             .collect();
@@ -553,7 +557,12 @@ impl ForwardAt<'_> {
     /// Best gear (that of the node at or below).
     #[inline(always)]
     pub(crate) fn gear(&self) -> u8 {
-        self.e.gear
+        // At t = 1 the position is the next node's (an integer position in the cell below, see `cell`).
+        if self.t < 1.0 {
+            self.e.gear
+        } else {
+            self.e.gear_next
+        }
     }
 
     /// [`Envelope::forward_accel_mps2`] at this table position of `u`.
@@ -601,12 +610,17 @@ impl BrakingAt<'_> {
 }
 
 /// The cell of a table position `x`: `(k, t)` with `x = k + t`, `0 ≤ t ≤ 1`, `k` the integer nearest
-/// `x − ½` (ties to even, so `k` is `⌊x⌋`, or `x − 1` when `x` is an integer: both interpolate the same
-/// value). Adding `2⁵² − ½` rounds `x − ½` to an integer held in the low bits of the sum (the "magic number"
-/// rounding of Hacker's Delight, §17-4): five instructions against a conversion to integer whose saturating
-/// semantics (NaN to 0, clamped range) take nine. For `0 ≤ x < 2⁵¹`; below `x = ¼` it gives `k = −1`, and a
-/// NaN or a huge `x` gives an index past any table, so callers check `k` against the table length (or use
-/// [`cell_from_zero`]).
+/// `x − ½` (ties to even, so `k` is `⌊x⌋`, or `x − 1` when `x` is an odd integer). Adding `2⁵² − ½` rounds
+/// `x − ½` to an integer held in the low bits of the sum (the "magic number" rounding of Hacker's Delight,
+/// §17-4): five instructions against a conversion to integer whose saturating semantics (NaN to 0, clamped
+/// range) take nine. For `0 ≤ x < 2⁵¹`; below `x = ¼` it gives `k = −1` (with `t = x + ½`), and a NaN, an
+/// infinite or a negative `x` an index past any table, so callers check `k` against the table length (or
+/// use [`cell_from_zero`]).
+///
+/// At an odd integer `x` the interpolation `v_k + 1 · (v_{k+1} − v_k)` is `v_{k+1}` exactly wherever
+/// neighbouring nodes lie within a factor of two (Sterbenz: the difference is exact, and so is the sum), so
+/// the tables give the floor's value bit for bit (tested at every node of the car's tables); the one field
+/// that is not interpolated, the best gear, is taken from the next node at `t = 1`.
 #[inline(always)]
 pub(crate) fn cell(x: f64) -> (i64, f64) {
     const M: f64 = 4_503_599_627_370_496.0; // 2^52
@@ -722,6 +736,46 @@ mod tests {
         // NaN and huge positions land past any table (callers compare k with the table's length).
         assert!(cell(f64::NAN).0 as u64 > 1 << 40);
         assert!(cell(f64::INFINITY).0 as u64 > 1 << 40);
+    }
+
+    /// At every node of the car's tables, the interpolation from the cell below at `t = 1` is the node
+    /// itself, bit for bit (gear included): so `cell`'s choice of the cell below at odd integer positions
+    /// changes no result against a floor.
+    #[test]
+    fn tables_at_t_one_give_the_next_node_exactly() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cars/porsche_997_gt3_cup.toml");
+        let car = crate::vehicle::Car::from_file(&path).unwrap();
+        for fuel_kg in [0.0, 30.0, 60.0] {
+            let env = super::Envelope::new(&car.with_fuel_kg(fuel_kg).unwrap());
+            let n = env.nodes.len();
+            for k in 0..n - 1 {
+                let (f, g) = (&env.fwd[k], &env.fwd[k + 1]);
+                let at = super::ForwardAt {
+                    e: f,
+                    t: 1.0,
+                    traction: 1.0,
+                };
+                assert_eq!(at.gear(), g.gear, "node {k}");
+                for q in 0..5 {
+                    assert_eq!(f.val[q] + 1.0 * f.dif[q], g.val[q], "fwd {k} {q}");
+                }
+                for q in 0..3 {
+                    assert_eq!(
+                        env.bwd[k].val[q] + 1.0 * env.bwd[k].dif[q],
+                        env.bwd[k + 1].val[q]
+                    );
+                }
+                for q in [0, 2] {
+                    assert_eq!(
+                        env.work[k][q] + 1.0 * env.work[k][q + 1],
+                        env.work[k + 1][q]
+                    );
+                }
+                let (a, b) = (env.nodes[k].lerp(&env.nodes[k + 1], 1.0), &env.nodes[k + 1]);
+                assert_eq!(a, *b, "node {k}");
+            }
+        }
     }
 
     proptest! {
