@@ -56,7 +56,7 @@ pub struct WeekendArgs {
     #[arg(long, default_value = "tracks/oschersleben.csv", value_name = "FILE")]
     pub track: PathBuf,
     /// Seed of the random streams.
-    #[arg(long, default_value_t = 2007)]
+    #[arg(long, default_value_t = 2007, allow_negative_numbers = true)]
     pub seed: u64,
     /// Directory for the results.
     #[arg(long, default_value = "output", value_name = "DIR")]
@@ -84,7 +84,7 @@ pub struct SessionArgs {
     #[arg(long, value_name = "FILE")]
     pub track: PathBuf,
     /// Seed of the random streams (lap-to-lap scatter, slips).
-    #[arg(long, default_value_t = 2007)]
+    #[arg(long, default_value_t = 2007, allow_negative_numbers = true)]
     pub seed: u64,
     /// Monte Carlo repetitions with derived seeds (1 = a single weekend).
     #[arg(long, default_value_t = 1)]

@@ -17,6 +17,15 @@
 //! (~2 s at 1:30), so `grip_share` spans about 0.94–1.00; braking and traction shares 0.90–1.00 (amateurs
 //! leave more margin without ABS). A professional's laps scatter by about 0.1–0.2 % (a tenth or two at 1:30): `consistency_sd`
 //! 0.001–0.004. A slip costing about a second happens in a few per cent of laps: `mistake_per_lap` 0–0.10.
+//!
+//! Those are the ranges of a real field, which the field file keeps to. A field file may go wider, within
+//! the ranges the program accepts (anything outside is an error naming the entry and key):
+//! - shares in [`SHARE_RANGE`], 0.85–1: a grip share of 0.85 is ~4.4 s a lap off the pace at 0.29 s a
+//!   per cent, twice the spread of a real Cup field; below it the model would describe no Cup driver, and
+//!   the corner table's traction rows end at 0.5 (shares × cold tyres × scatter stay above it);
+//! - `consistency_sd` in [`CONSISTENCY_RANGE`], 0–0.02: 2 % of grip is ~0.6 s of scatter a lap, five times a
+//!   professional's;
+//! - `mistake_per_lap` in [`MISTAKE_RANGE`], 0–0.3: a slip in nearly one lap in three.
 
 use std::path::{Path, PathBuf};
 
@@ -51,7 +60,7 @@ pub struct Skill {
 
 /// One entry of the field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "EntryFile")]
 pub struct Entry {
     /// Car number.
     pub number: u32,
@@ -60,6 +69,36 @@ pub struct Entry {
     /// Skill.
     #[serde(flatten)]
     pub skill: Skill,
+}
+
+/// An entry as written: every key at one level, so that an unknown key (a typo) is named as such (serde's
+/// `deny_unknown_fields` does not see through `flatten`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryFile {
+    number: u32,
+    name: String,
+    grip_share: f64,
+    brake_share: f64,
+    traction_share: f64,
+    consistency_sd: f64,
+    mistake_per_lap: f64,
+}
+
+impl From<EntryFile> for Entry {
+    fn from(e: EntryFile) -> Self {
+        Self {
+            number: e.number,
+            name: e.name,
+            skill: Skill {
+                grip_share: e.grip_share,
+                brake_share: e.brake_share,
+                traction_share: e.traction_share,
+                consistency_sd: e.consistency_sd,
+                mistake_per_lap: e.mistake_per_lap,
+            },
+        }
+    }
 }
 
 /// A field file as written.
@@ -88,9 +127,9 @@ pub struct Field {
 impl Field {
     /// Reads and validates a field file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let text = std::fs::read_to_string(path).map_err(|io| Error::Read {
             path: path.to_path_buf(),
-            source,
+            io,
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         Self::from_toml_str(&path.display().to_string(), &text, base)
@@ -163,7 +202,7 @@ impl Field {
                     return Err(bad(
                         f(name),
                         v.to_string(),
-                        format!("must lie in [{lo}, {hi}] (see the ranges in the driver module's documentation)"),
+                        format!("must lie in [{lo}, {hi}] (the ranges the program accepts; a real field's are narrower, see the driver module's documentation)"),
                     ));
                 }
             }

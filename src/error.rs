@@ -9,14 +9,14 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A file could not be opened or read.
-    #[error("{path}: cannot read the file: {source}")]
+    /// A file could not be opened or read. The I/O error is part of the message, so it is not also given as
+    /// the error's `source()` (a chain printer would repeat it).
+    #[error("{path}: cannot read the file: {io}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        io: std::io::Error,
     },
     /// A track or line file has a bad value on a given line.
     #[error("{source_name}, line {line}: {message}")]
@@ -70,13 +70,13 @@ pub enum Error {
     #[error("solver: {0}")]
     Solver(String),
     /// Writing a result failed.
-    #[error("{path}: cannot write: {source}")]
+    /// (The I/O error is part of the message, not the `source()`, as for [`Error::Read`].)
+    #[error("{path}: cannot write: {io}")]
     Write {
         /// The target file.
         path: PathBuf,
         /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        io: std::io::Error,
     },
     /// Drawing a chart failed.
     #[error("{path}: cannot draw the chart: {message}")]

@@ -16,9 +16,9 @@ pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let werr = |source| Error::Write {
+    let werr = |io| Error::Write {
         path: path.to_path_buf(),
-        source,
+        io,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

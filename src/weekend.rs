@@ -201,10 +201,10 @@ pub struct DriverStats {
     pub p_pole: f64,
     /// Share of runs in the top 15 of qualifying part 1.
     pub p_top15: f64,
-    /// Share of runs won (race only).
-    pub p_win: f64,
-    /// Share of runs on the podium (race only).
-    pub p_podium: f64,
+    /// Share of runs won (`None` for qualifying alone: no race was run).
+    pub p_win: Option<f64>,
+    /// Share of runs on the podium (`None` for qualifying alone).
+    pub p_podium: Option<f64>,
     /// Mean and standard deviation of the position.
     pub position_mean_sd: (f64, f64),
     /// Mean and standard deviation of the gap to the leader (s).
@@ -412,8 +412,8 @@ fn stats(field: &Field, qs: &[QualifyingResult], rs: Option<&[RaceResult]>) -> V
                         })
                         .collect();
                     (
-                        pos.iter().filter(|&&p| p == 1.0).count() as f64 / runs,
-                        pos.iter().filter(|&&p| p <= 3.0).count() as f64 / runs,
+                        Some(pos.iter().filter(|&&p| p == 1.0).count() as f64 / runs),
+                        Some(pos.iter().filter(|&&p| p <= 3.0).count() as f64 / runs),
                         pos,
                         gap,
                     )
@@ -428,7 +428,7 @@ fn stats(field: &Field, qs: &[QualifyingResult], rs: Option<&[RaceResult]>) -> V
                                 .map_or(f64::NAN, |g| g.gap_to_pole_s)
                         })
                         .collect();
-                    (0.0, 0.0, qpos.clone(), gap)
+                    (None, None, qpos.clone(), gap)
                 }
             };
             DriverStats {
@@ -460,15 +460,17 @@ fn stats_table(stats: &[DriverStats], runs: u64, race: bool) -> String {
         "position",
         "gap (s)"
     );
+    // Win and podium exist only when a race was run.
+    let pct = |p: Option<f64>| p.map_or("–".to_string(), |p| format!("{:.1}%", 100.0 * p));
     for s in sorted {
         out += &format!(
-            "{:>3}  {:<22} {:>5.1}% {:>5.1}% {:>5.1}% {:>5.1}%  {:>5.1} ± {:<4.1}  {:>6.2} ± {:<5.2}\n",
+            "{:>3}  {:<22} {:>5.1}% {:>5.1}% {:>6} {:>6}  {:>5.1} ± {:<4.1}  {:>6.2} ± {:<5.2}\n",
             s.number,
             s.name,
             100.0 * s.p_pole,
             100.0 * s.p_top15,
-            100.0 * s.p_win,
-            100.0 * s.p_podium,
+            pct(s.p_win),
+            pct(s.p_podium),
             s.position_mean_sd.0,
             s.position_mean_sd.1,
             s.gap_mean_sd_s.0,

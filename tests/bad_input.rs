@@ -271,9 +271,9 @@ fn missing_track_file_error_names_the_path() {
     let err = Centerline::from_file(&path).map(|c| c.len()).unwrap_err();
     let shown = err.to_string();
     match &err {
-        Error::Read { path: p, source } => {
+        Error::Read { path: p, io } => {
             assert_eq!(p, &path);
-            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
         }
         other => panic!("expected Error::Read, got {other:?}"),
     }

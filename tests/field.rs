@@ -136,6 +136,79 @@ fn qualifying_follows_the_2007_format() {
 /// The race: 22 laps each; the grid slot costs the back of the grid on lap 1; fuel burns off (laps get
 /// quicker, all else equal); the classification is in order of total time; nobody crosses the line closer
 /// than the minimum gap behind the car ahead after traffic — on the full field over several seeds.
+/// A lap oracle with known lap times: `base_s / grip_share` on a flying lap; from a grid slot, `start_s` more
+/// plus the slot's distance at 40 m/s. Fuel burns 1 kg a lap. For testing the race's traffic rules alone.
+struct KnownLaps {
+    base_s: f64,
+    start_s: f64,
+}
+
+impl LapOracle for KnownLaps {
+    fn lap(&self, r: &LapRequest) -> lapsim::Result<lapsim::session::LapOutcome> {
+        let fly = self.base_s / r.grip_share;
+        let time_s = match r.kind {
+            LapKind::Flying => fly,
+            LapKind::Grid { behind_m } => fly + self.start_s + behind_m / 40.0,
+        };
+        Ok(lapsim::session::LapOutcome {
+            time_s,
+            fuel_kg: 1.0,
+        })
+    }
+}
+
+/// A field of `paces` (grip shares; no scatter, no slips), numbered in order.
+fn known_field(grip: &[f64]) -> Field {
+    let mut t = String::from("event = \"traffic\"\ncar_file = \"porsche_997_gt3_cup.toml\"\n");
+    for (k, g) in grip.iter().enumerate() {
+        t += &format!(
+            "[[entry]]\nnumber = {}\nname = \"D{}\"\ngrip_share = {g}\nbrake_share = 1.0\n\
+             traction_share = 1.0\nconsistency_sd = 0.0\nmistake_per_lap = 0.0\n",
+            k + 1,
+            k + 1
+        );
+    }
+    Field::from_toml_str("traffic.toml", &t, &project_path("cars")).unwrap()
+}
+
+/// The traffic rules: a car passes only with a pace advantage above the threshold. Ten cars each 0.045 s a
+/// lap slower than the one ahead, starting behind it, finish in grid order; a car 1 s a lap faster than the
+/// rest, starting last, passes them all; one 0.3 s faster stays stuck behind the car ahead, at the minimum
+/// gap, losing the following loss every lap.
+#[test]
+fn traffic_passes_only_with_a_pace_advantage_above_the_threshold() {
+    let fmt = RaceFormat {
+        laps: 10,
+        ..RaceFormat::carrera_cup_2007()
+    };
+    let oracle = KnownLaps {
+        base_s: 90.0,
+        start_s: 5.0,
+    };
+    let order = |grip: &[f64]| -> Vec<usize> {
+        let f = known_field(grip);
+        let grid: Vec<usize> = (0..grip.len()).collect();
+        let r = race(&f, &oracle, &fmt, &grid, 1, 0).unwrap();
+        r.classification.iter().map(|c| c.grid).collect()
+    };
+    // 90 / 0.999 − 90 / 0.9985 ≈ −0.045 s a place.
+    let slow: Vec<f64> = (0..10).map(|k| 0.999 - 0.0005 * k as f64).collect();
+    assert_eq!(order(&slow), (1..=10).collect::<Vec<_>>());
+    // The last car 1 s a lap faster than the others (90 / 0.989 − 90 / 0.9999 ≈ 1.0 s): it wins.
+    let mut fast = vec![0.989; 10];
+    fast[9] = 0.9999;
+    assert_eq!(order(&fast)[0], 10);
+    // Two cars, the second 0.3 s a lap faster (below the 0.5 s threshold): stuck behind, at the minimum gap.
+    let f = known_field(&[0.99, 0.9933]);
+    let r = race(&f, &oracle, &fmt, &[0, 1], 1, 0).unwrap();
+    assert_eq!(r.classification[0].grid, 1);
+    let gap = r.classification[1].total_s - r.classification[0].total_s;
+    assert!(
+        (gap - (fmt.min_gap_s + fmt.following_loss_s)).abs() < 1e-9,
+        "gap {gap}"
+    );
+}
+
 #[test]
 fn race_mechanics_hold() {
     let fmt = RaceFormat::carrera_cup_2007();
@@ -266,6 +339,54 @@ fn sessions_are_bit_identical_with_one_or_two_threads() {
     assert!(!one.starts_with(&other[..other.len().min(200)]));
 }
 
+/// The command as a user runs it: a Monte Carlo of weekends (parallel across runs and drivers) writes the
+/// same files, byte for byte, with RAYON_NUM_THREADS=1 and =2.
+#[test]
+fn monte_carlo_output_is_identical_with_one_or_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    // The same output directory for both (the JSON echoes it), emptied in between.
+    let out = dir.path().join("out");
+    let run = |threads: &str| {
+        let _ = std::fs::remove_dir_all(&out);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_lapsim"))
+            .args([
+                "race",
+                "--field",
+                FIELD,
+                "--track",
+                "tracks/oschersleben.csv",
+            ])
+            .args(["--seed", "5", "--runs", "3", "--out"])
+            .arg(&out)
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        (files, String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert!(
+        one.0.len() >= 3,
+        "{:?}",
+        one.0.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (a, b) in one.0.iter().zip(&two.0) {
+        assert_eq!(a.0, b.0);
+        assert!(a.1 == b.1, "{} differs between one and two threads", a.0);
+    }
+    assert_eq!(one.1, two.1);
+}
+
 fn field_text() -> String {
     std::fs::read_to_string(project_path(FIELD)).unwrap()
 }
@@ -334,7 +455,10 @@ fn zero_entries_and_too_many_entries_are_errors() {
 fn unknown_key_in_a_field_file_is_an_error() {
     let t = field_text().replacen("grip_share = 0.998", "grip_shar = 0.998", 1);
     match parse(&t) {
-        Err(Error::Parse { message, .. }) => assert!(message.contains("grip_shar"), "{message}"),
+        // The typo itself is named (not only the key it leaves missing).
+        Err(Error::Parse { message, .. }) => {
+            assert!(message.contains("unknown field `grip_shar`"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -356,6 +480,22 @@ fn missing_or_broken_car_file_of_a_field_is_an_error_naming_it() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("nope.toml"), "{err}");
+    // Through the command line: exit code 1, the car file named, the OS's reason said once.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lapsim"))
+        .args(["qualifying", "--field"])
+        .arg(&fpath)
+        .args(["--track", "tracks/oschersleben.csv", "--out"])
+        .arg(dir.path().join("out"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("nope.toml: cannot read the file")
+            && stderr.matches("os error").count() == 1,
+        "{stderr}"
+    );
     let broken = std::fs::read_to_string(project_path("cars/porsche_997_gt3_cup.toml"))
         .unwrap()
         .replace("car_kg", "car_kgg");
@@ -371,25 +511,22 @@ fn missing_or_broken_car_file_of_a_field_is_an_error_naming_it() {
 
 #[test]
 fn seed_that_is_not_a_number_is_a_usage_error() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lapsim"))
-        .args([
-            "qualifying",
-            "--field",
-            FIELD,
-            "--track",
-            "tracks/oschersleben.csv",
-            "--seed",
-            "abc",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--seed") && err.contains("abc") && !err.contains("panicked"),
-        "{err}"
-    );
+    // Not a number, negative (seeds are unsigned; named as an invalid seed, not as an unknown flag), a fraction.
+    for seed in ["abc", "-1", "1.5"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lapsim"))
+            .args(["qualifying", "--field", FIELD])
+            .args(["--track", "tracks/oschersleben.csv", "--seed", seed])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("invalid value '{seed}' for '--seed"))
+                && !err.contains("panicked"),
+            "{err}"
+        );
+    }
 }
 
 /// The oracle applies a driver's shares inside the passes (grip through the curvature, traction and braking

@@ -20,7 +20,8 @@ use crate::error::Result;
 pub struct QualifyingFormat {
     /// Part 1, all cars (s). 2007: 15 minutes.
     pub part1_s: f64,
-    /// Pause between the parts (s). 2007: 5 minutes.
+    /// Pause between the parts (s). 2007: 5 minutes. Part of the format, reported with it; it changes no lap
+    /// in this model (the shoot-out starts on a fresh set of tyres, and the track does not evolve).
     pub pause_s: f64,
     /// Part 2, the shoot-out (s). 2007: 10 minutes.
     pub part2_s: f64,

@@ -6,8 +6,8 @@
 //! [`super::tyre_grip`]; the driver's shares scatter from lap to lap and a slip costs a corner.
 //!
 //! Traffic then works lap by lap in running order. A car that arrives at the line within
-//! [`RaceFormat::min_gap_s`] of the car ahead passes it only if its lap was faster by more than
-//! [`RaceFormat::overtake_threshold_s`]; otherwise it stays behind, crossing `min_gap_s` after it, and loses
+//! [`RaceFormat::min_gap_s`] of the car ahead passes it only if its pace (its undisturbed lap; on lap 1, from
+//! staggered slots, that of lap 2) is better by more than [`RaceFormat::overtake_threshold_s`]; otherwise it stays behind, crossing `min_gap_s` after it, and loses
 //! [`RaceFormat::following_loss_s`] on that lap (dirty air, a compromised line). Figures: race simulations of
 //! circuit racing (Heilmeier et al., "A race simulation for strategy decisions in circuit motorsports",
 //! ITSC 2018) use a minimum gap of a few tenths and a track-dependent overtaking threshold of the order of a
@@ -152,17 +152,21 @@ pub fn race(
     for lap in 0..format.laps as usize {
         // Cars cross the line in the previous running order; each tries to pass the cars now ahead of it.
         let mut line: Vec<(usize, f64)> = Vec::with_capacity(n); // (car, arrival), final order of this lap
+                                                                 // Pace: each car's own undisturbed lap, not the lap traffic left it (a car held up or just passed
+                                                                 // is no slower for it). Lap 1 starts from staggered slots, so its undisturbed times differ by the
+                                                                 // slots' distance (about 8 m / v, 0.2 s, a place); the cars' pace there is that of their lap 2.
+        let pace_lap = if lap == 0 && format.laps > 1 { 1 } else { lap };
+        let pace = |c: usize| free[c].0[pace_lap].time_s;
         for &c in &order {
             let lap_t = free[c].0[lap].time_s;
             let mut arrival = cars[c].total_s + lap_t;
             let mut pos = line.len();
             while pos > 0 {
                 let (a, a_arrival) = line[pos - 1];
-                let a_lap = a_arrival - cars[a].total_s;
                 if arrival >= a_arrival + format.min_gap_s {
                     break; // clear of the car ahead
                 }
-                if arrival < a_arrival && a_lap - lap_t > format.overtake_threshold_s {
+                if arrival < a_arrival && pace(a) - pace(c) > format.overtake_threshold_s {
                     pos -= 1; // a clean pass: now check the next car ahead
                     continue;
                 }

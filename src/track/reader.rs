@@ -23,9 +23,9 @@ pub struct Row {
 
 /// Reads a whole file into a string, naming the file on failure.
 pub fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+    let bytes = std::fs::read(path).map_err(|io| Error::Read {
         path: path.to_path_buf(),
-        source,
+        io,
     })?;
     String::from_utf8(bytes).map_err(|e| Error::Track {
         source_name: path.display().to_string(),

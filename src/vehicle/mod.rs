@@ -110,9 +110,9 @@ pub struct Drive {
 impl Car {
     /// Reads and validates a car file (TOML).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let text = std::fs::read_to_string(path).map_err(|io| Error::Read {
             path: path.to_path_buf(),
-            source,
+            io,
         })?;
         Self::from_toml_str(&path.display().to_string(), &text)
     }
