@@ -87,13 +87,18 @@ pub struct SessionArgs {
     #[arg(long, default_value_t = 2007, allow_negative_numbers = true)]
     pub seed: u64,
     /// Monte Carlo repetitions with derived seeds (1 = a single weekend).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub runs: u64,
     /// The path driven (as for `run`).
     #[arg(long, value_enum, default_value_t = LineArg::Optimal)]
     pub line: LineArg,
     /// Arc-length step (m).
-    #[arg(long, default_value_t = 1.0, value_name = "M")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 1.0,
+        value_name = "M"
+    )]
     pub step_m: f64,
     /// Car numbers to draw in the race chart (lap times and gaps to the leader); default: the top five.
     #[arg(long, value_delimiter = ',', value_name = "N,N,...")]
@@ -113,13 +118,18 @@ pub struct LineArgs {
     #[arg(long, value_name = "FILE")]
     pub track: PathBuf,
     /// Optimisation grid (m).
-    #[arg(long, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
     pub grid_m: f64,
     /// Gap kept between the car's side and the track edge (m).
-    #[arg(long, default_value_t = LineOptions::default().margin_m, value_name = "M")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().margin_m, value_name = "M")]
     pub margin_m: f64,
     /// Cutoff wavelength of the centreline smoother (m).
-    #[arg(long, default_value_t = 20.0, value_name = "M")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 20.0,
+        value_name = "M"
+    )]
     pub smoothing_m: f64,
     /// Directory for the results.
     #[arg(long, default_value = "output", value_name = "DIR")]
@@ -154,10 +164,20 @@ pub struct LapInputs {
     #[arg(long, value_name = "FILE")]
     pub track: PathBuf,
     /// Arc-length step between track points (m).
-    #[arg(long, default_value_t = 1.0, value_name = "M")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 1.0,
+        value_name = "M"
+    )]
     pub step_m: f64,
     /// Cutoff wavelength of the centreline smoother (m); 0 = no smoothing.
-    #[arg(long, default_value_t = 20.0, value_name = "M")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 20.0,
+        value_name = "M"
+    )]
     pub smoothing_m: f64,
     /// Flying (periodic) lap or standing start.
     #[arg(long, value_enum, default_value_t = StartArg::Flying)]
@@ -170,10 +190,10 @@ pub struct LapInputs {
     #[arg(long, value_name = "FILE")]
     pub line_file: Option<PathBuf>,
     /// Optimisation grid of the racing line (m).
-    #[arg(long, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
     pub line_grid_m: f64,
     /// Gap kept between the car's side and the track edge on the racing line (m).
-    #[arg(long, default_value_t = LineOptions::default().margin_m, value_name = "M")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().margin_m, value_name = "M")]
     pub margin_m: f64,
 }
 

@@ -133,22 +133,26 @@ fn qualifying_follows_the_2007_format() {
     );
 }
 
-/// The race: 22 laps each; the grid slot costs the back of the grid on lap 1; fuel burns off (laps get
-/// quicker, all else equal); the classification is in order of total time; nobody crosses the line closer
-/// than the minimum gap behind the car ahead after traffic — on the full field over several seeds.
 /// A lap oracle with known lap times: `base_s / grip_share` on a flying lap; from a grid slot, `start_s` more
-/// plus the slot's distance at 40 m/s. Fuel burns 1 kg a lap. For testing the race's traffic rules alone.
+/// plus the slot's distance at 40 m/s, and `bad_start_s` more for the driver on pole (slot 0, a driver's
+/// shares below 1; the race's own reference laps at full shares start normally). Fuel burns 1 kg a lap. For
+/// testing the race's traffic rules alone.
 struct KnownLaps {
     base_s: f64,
     start_s: f64,
+    bad_start_s: f64,
 }
 
 impl LapOracle for KnownLaps {
     fn lap(&self, r: &LapRequest) -> lapsim::Result<lapsim::session::LapOutcome> {
         let fly = self.base_s / r.grip_share;
+        let bad = match r.kind {
+            LapKind::Grid { behind_m } if behind_m == 0.0 && r.grip_share < 1.0 => self.bad_start_s,
+            _ => 0.0,
+        };
         let time_s = match r.kind {
             LapKind::Flying => fly,
-            LapKind::Grid { behind_m } => fly + self.start_s + behind_m / 40.0,
+            LapKind::Grid { behind_m } => fly + self.start_s + behind_m / 40.0 + bad,
         };
         Ok(lapsim::session::LapOutcome {
             time_s,
@@ -173,8 +177,9 @@ fn known_field(grip: &[f64]) -> Field {
 
 /// The traffic rules: a car passes only with a pace advantage above the threshold. Ten cars each 0.045 s a
 /// lap slower than the one ahead, starting behind it, finish in grid order; a car 1 s a lap faster than the
-/// rest, starting last, passes them all; one 0.3 s faster stays stuck behind the car ahead, at the minimum
-/// gap, losing the following loss every lap.
+/// rest, starting last, passes them all; one 0.3 s faster stays stuck behind the car ahead, the minimum gap
+/// plus the following loss behind it. On lap 1 the grid slot's handicap does not count against a car: one
+/// that gets away 3 s quicker than the car ahead of it passes it on lap 1.
 #[test]
 fn traffic_passes_only_with_a_pace_advantage_above_the_threshold() {
     let fmt = RaceFormat {
@@ -184,6 +189,7 @@ fn traffic_passes_only_with_a_pace_advantage_above_the_threshold() {
     let oracle = KnownLaps {
         base_s: 90.0,
         start_s: 5.0,
+        bad_start_s: 0.0,
     };
     let order = |grip: &[f64]| -> Vec<usize> {
         let f = known_field(grip);
@@ -198,7 +204,8 @@ fn traffic_passes_only_with_a_pace_advantage_above_the_threshold() {
     let mut fast = vec![0.989; 10];
     fast[9] = 0.9999;
     assert_eq!(order(&fast)[0], 10);
-    // Two cars, the second 0.3 s a lap faster (below the 0.5 s threshold): stuck behind, at the minimum gap.
+    // Two cars, the second 0.3 s a lap faster (below the 0.5 s threshold): stuck behind, the minimum gap and
+    // the following loss behind the first.
     let f = known_field(&[0.99, 0.9933]);
     let r = race(&f, &oracle, &fmt, &[0, 1], 1, 0).unwrap();
     assert_eq!(r.classification[0].grid, 1);
@@ -207,8 +214,23 @@ fn traffic_passes_only_with_a_pace_advantage_above_the_threshold() {
         (gap - (fmt.min_gap_s + fmt.following_loss_s)).abs() < 1e-9,
         "gap {gap}"
     );
+    // Two cars of the same pace; the one on pole loses 3 s at the start only. The second, 8 m further back
+    // (0.2 s at 40 m/s), is 2.8 s ahead at the line after lap 1: it passes there, unhindered, and stays ahead.
+    let f = known_field(&[0.99, 0.98999]);
+    let slow_start = KnownLaps {
+        bad_start_s: 3.0,
+        ..oracle
+    };
+    let r = race(&f, &slow_start, &fmt, &[0, 1], 1, 0).unwrap();
+    assert_eq!(r.classification[0].grid, 2);
+    let lap1 = r.classification[0].laps[0].time_s;
+    let free = 90.0 / 0.98999 + 5.0 + 8.0 / 40.0;
+    assert!((lap1 - free).abs() < 1e-9, "lap 1 {lap1} vs {free}");
 }
 
+/// The race: 22 laps each; the grid slot costs the back of the grid on lap 1; fuel burns off (laps get
+/// quicker, all else equal); the classification is in order of total time; nobody crosses the line closer
+/// than the minimum gap behind the car ahead after traffic — on the full field over several seeds.
 #[test]
 fn race_mechanics_hold() {
     let fmt = RaceFormat::carrera_cup_2007();
@@ -380,6 +402,7 @@ fn monte_carlo_output_is_identical_with_one_or_two_threads() {
         "{:?}",
         one.0.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
+    assert_eq!(one.0.len(), two.0.len());
     for (a, b) in one.0.iter().zip(&two.0) {
         assert_eq!(a.0, b.0);
         assert!(a.1 == b.1, "{} differs between one and two threads", a.0);

@@ -6,9 +6,10 @@
 //! [`super::tyre_grip`]; the driver's shares scatter from lap to lap and a slip costs a corner.
 //!
 //! Traffic then works lap by lap in running order. A car that arrives at the line within
-//! [`RaceFormat::min_gap_s`] of the car ahead passes it only if its pace (its undisturbed lap; on lap 1, from
-//! staggered slots, that of lap 2) is better by more than [`RaceFormat::overtake_threshold_s`]; otherwise it stays behind, crossing `min_gap_s` after it, and loses
-//! [`RaceFormat::following_loss_s`] on that lap (dirty air, a compromised line). Figures: race simulations of
+//! [`RaceFormat::min_gap_s`] of the car ahead passes it only if its pace (its own undisturbed lap; on lap 1
+//! less the handicap of its grid slot) is better by more than [`RaceFormat::overtake_threshold_s`];
+//! otherwise it stays behind and crosses `min_gap_s` + [`RaceFormat::following_loss_s`] after it (the loss:
+//! dirty air, a compromised line). Figures: race simulations of
 //! circuit racing (Heilmeier et al., "A race simulation for strategy decisions in circuit motorsports",
 //! ITSC 2018) use a minimum gap of a few tenths and a track-dependent overtaking threshold of the order of a
 //! second of pace; in a one-make series, where every car has the same speed on the straights, passing needs a
@@ -17,7 +18,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{stream, tyre_grip, DriverRun, LapKind, LapOracle, LapRecord};
+use super::{stream, tyre_grip, DriverRun, LapKind, LapOracle, LapRecord, LapRequest};
 use crate::driver::Field;
 use crate::error::Result;
 
@@ -138,6 +139,27 @@ pub fn race(
         })
         .collect::<Result<_>>()?;
 
+    // Lap 1 starts from staggered slots: a car p places back covers p slot spacings more, from rest, which
+    // costs it about that distance over its speed at the line (~0.2 s a place). The handicap per place, from
+    // two grid laps of the car at full shares (front and back slot; it is linear in the distance), comes off
+    // each car's lap-1 time when paces are compared.
+    let slot_s = if n > 1 {
+        let grid_lap = |behind_m: f64| {
+            oracle.lap(&LapRequest {
+                grip_share: 1.0,
+                traction_share: 1.0,
+                brake_share: 1.0,
+                fuel_kg: format.fuel_kg,
+                kind: LapKind::Grid { behind_m },
+                slip: None,
+            })
+        };
+        let back = (n - 1) as f64;
+        (grid_lap(back * format.slot_spacing_m)?.time_s - grid_lap(0.0)?.time_s) / back
+    } else {
+        0.0
+    };
+
     // Traffic, lap by lap in running order.
     let mut cars: Vec<CarRace> = (0..n)
         .map(|pos| CarRace {
@@ -151,12 +173,12 @@ pub fn race(
     let mut order: Vec<usize> = (0..n).collect(); // indices into `cars`, running order
     for lap in 0..format.laps as usize {
         // Cars cross the line in the previous running order; each tries to pass the cars now ahead of it.
-        let mut line: Vec<(usize, f64)> = Vec::with_capacity(n); // (car, arrival), final order of this lap
-                                                                 // Pace: each car's own undisturbed lap, not the lap traffic left it (a car held up or just passed
-                                                                 // is no slower for it). Lap 1 starts from staggered slots, so its undisturbed times differ by the
-                                                                 // slots' distance (about 8 m / v, 0.2 s, a place); the cars' pace there is that of their lap 2.
-        let pace_lap = if lap == 0 && format.laps > 1 { 1 } else { lap };
-        let pace = |c: usize| free[c].0[pace_lap].time_s;
+        // (car, arrival): the final order of this lap.
+        let mut line: Vec<(usize, f64)> = Vec::with_capacity(n);
+        // Pace: each car's own undisturbed lap, not the lap traffic left it (a car held up or just passed is
+        // no slower for it); on lap 1 without its slot's handicap.
+        let pace =
+            |c: usize| free[c].0[lap].time_s - if lap == 0 { slot_s * c as f64 } else { 0.0 };
         for &c in &order {
             let lap_t = free[c].0[lap].time_s;
             let mut arrival = cars[c].total_s + lap_t;
