@@ -112,53 +112,60 @@ pub fn race(
     run: u64,
 ) -> Result<RaceResult> {
     let n = grid.len();
-    // Undisturbed laps, per car, in parallel.
-    let free: Vec<(Vec<LapRecord>, f64)> = (0..n)
-        .into_par_iter()
-        .map(|pos| {
-            let k = grid[pos];
-            let mut driver = DriverRun::new(
-                &field.entries[k].skill,
-                stream(seed, run, 3, k as u64),
-                format.fuel_kg,
-            )?;
-            let mut laps = Vec::with_capacity(format.laps as usize);
-            for lap in 1..=format.laps {
-                let kind = if lap == 1 {
-                    LapKind::Grid {
-                        behind_m: pos as f64 * format.slot_spacing_m,
+    // Undisturbed laps, per car, in parallel; and beside them the grid slots' handicap. Lap 1 starts from
+    // staggered slots: a car p places back covers p slot spacings more, from rest, which costs it about that
+    // distance over its speed at the line (~0.2 s a place). The handicap per place, from two grid laps of the
+    // car at full shares (front and back slot; it is linear in the distance), comes off each car's lap-1 time
+    // when paces are compared.
+    let (free, slot_s) = rayon::join(
+        || -> Result<Vec<(Vec<LapRecord>, f64)>> {
+            (0..n)
+                .into_par_iter()
+                .map(|pos| {
+                    let k = grid[pos];
+                    let mut driver = DriverRun::new(
+                        &field.entries[k].skill,
+                        stream(seed, run, 3, k as u64),
+                        format.fuel_kg,
+                    )?;
+                    let mut laps = Vec::with_capacity(format.laps as usize);
+                    for lap in 1..=format.laps {
+                        let kind = if lap == 1 {
+                            LapKind::Grid {
+                                behind_m: pos as f64 * format.slot_spacing_m,
+                            }
+                        } else {
+                            LapKind::Flying
+                        };
+                        // The race starts on warm tyres (formation lap): the first racing lap is the
+                        // tyres' second.
+                        laps.push(driver.lap(oracle, tyre_grip(lap + 1), kind, true)?);
                     }
-                } else {
-                    LapKind::Flying
+                    let fuel = driver.fuel_kg;
+                    Ok((laps, fuel))
+                })
+                .collect::<Result<_>>()
+        },
+        || -> Result<f64> {
+            if n > 1 {
+                let grid_lap = |behind_m: f64| {
+                    oracle.lap(&LapRequest {
+                        grip_share: 1.0,
+                        traction_share: 1.0,
+                        brake_share: 1.0,
+                        fuel_kg: format.fuel_kg,
+                        kind: LapKind::Grid { behind_m },
+                        slip: None,
+                    })
                 };
-                // The race starts on warm tyres (formation lap): the first racing lap is the tyres' second.
-                laps.push(driver.lap(oracle, tyre_grip(lap + 1), kind, true)?);
+                let back = (n - 1) as f64;
+                Ok((grid_lap(back * format.slot_spacing_m)?.time_s - grid_lap(0.0)?.time_s) / back)
+            } else {
+                Ok(0.0)
             }
-            let fuel = driver.fuel_kg;
-            Ok((laps, fuel))
-        })
-        .collect::<Result<_>>()?;
-
-    // Lap 1 starts from staggered slots: a car p places back covers p slot spacings more, from rest, which
-    // costs it about that distance over its speed at the line (~0.2 s a place). The handicap per place, from
-    // two grid laps of the car at full shares (front and back slot; it is linear in the distance), comes off
-    // each car's lap-1 time when paces are compared.
-    let slot_s = if n > 1 {
-        let grid_lap = |behind_m: f64| {
-            oracle.lap(&LapRequest {
-                grip_share: 1.0,
-                traction_share: 1.0,
-                brake_share: 1.0,
-                fuel_kg: format.fuel_kg,
-                kind: LapKind::Grid { behind_m },
-                slip: None,
-            })
-        };
-        let back = (n - 1) as f64;
-        (grid_lap(back * format.slot_spacing_m)?.time_s - grid_lap(0.0)?.time_s) / back
-    } else {
-        0.0
-    };
+        },
+    );
+    let (free, slot_s) = (free?, slot_s?);
 
     // Traffic, lap by lap in running order.
     let mut cars: Vec<CarRace> = (0..n)
