@@ -162,7 +162,17 @@ impl Field {
             ));
         }
         for (k, e) in file.entry.iter().enumerate() {
-            let f = |name: &str| format!("entry[{k}].{name}");
+            // Entries counted from 1 as in the file, with the car number and driver to find them by.
+            let f =
+                |name: &str| format!("entry {} (#{} {}).{name}", k + 1, e.number, e.name.trim());
+            let other = |j: usize| {
+                format!(
+                    "entry {} (#{} {})",
+                    j + 1,
+                    file.entry[j].number,
+                    file.entry[j].name
+                )
+            };
             if e.name.trim().is_empty() {
                 return Err(bad(
                     f("name"),
@@ -174,10 +184,7 @@ impl Field {
                 return Err(bad(
                     f("number"),
                     e.number.to_string(),
-                    format!(
-                        "number {} is already used by entry[{j}] ({})",
-                        e.number, file.entry[j].name
-                    ),
+                    format!("number {} is already used by {}", e.number, other(j)),
                 ));
             }
             if let Some(j) = file.entry[..k]
@@ -187,7 +194,7 @@ impl Field {
                 return Err(bad(
                     f("name"),
                     e.name.clone(),
-                    format!("the same driver as entry[{j}]"),
+                    format!("the same driver as {}", other(j)),
                 ));
             }
             let s = &e.skill;

@@ -437,21 +437,37 @@ fn duplicate_number_and_name_are_errors() {
     let t = field_text().replacen("number = 2\n", "number = 1\n", 1);
     expect_param(
         &t,
-        "entry[1].number",
-        &["already used by entry[0]", "Richard Westbrook"],
+        "entry 2 (#1 Jörg Hardt).number",
+        &["already used by entry 1 (#1 Richard Westbrook)"],
     );
     let t = field_text().replacen("name = \"Jörg Hardt\"", "name = \"Richard Westbrook\"", 1);
-    expect_param(&t, "entry[1].name", &["same driver as entry[0]"]);
+    expect_param(
+        &t,
+        "entry 2 (#2 Richard Westbrook).name",
+        &["same driver as entry 1 (#1 Richard Westbrook)"],
+    );
 }
 
 #[test]
 fn skill_outside_its_range_is_an_error() {
     let t = field_text().replacen("grip_share = 0.998", "grip_share = 1.02", 1);
-    expect_param(&t, "entry[0].grip_share", &["[0.85, 1]"]);
+    expect_param(
+        &t,
+        "entry 1 (#1 Richard Westbrook).grip_share",
+        &["[0.85, 1]"],
+    );
     let t = field_text().replacen("consistency_sd = 0.0015", "consistency_sd = -0.1", 1);
-    expect_param(&t, "entry[0].consistency_sd", &["[0, 0.02]"]);
+    expect_param(
+        &t,
+        "entry 1 (#1 Richard Westbrook).consistency_sd",
+        &["[0, 0.02]"],
+    );
     let t = field_text().replacen("mistake_per_lap = 0.02", "mistake_per_lap = nan", 1);
-    expect_param(&t, "entry[0].mistake_per_lap", &["must lie in"]);
+    expect_param(
+        &t,
+        "entry 1 (#1 Richard Westbrook).mistake_per_lap",
+        &["must lie in"],
+    );
 }
 
 #[test]
