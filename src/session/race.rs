@@ -183,7 +183,7 @@ pub fn race(
         // (car, arrival): the final order of this lap.
         let mut line: Vec<(usize, f64)> = Vec::with_capacity(n);
         // Pace: each car's own undisturbed lap, not the lap traffic left it (a car held up or just passed is
-        // no slower for it); on lap 1 without its slot's handicap.
+        // no slower for it); on lap 1 without its slot's handicap (car `c` starts from grid slot `c`).
         let pace =
             |c: usize| free[c].0[lap].time_s - if lap == 0 { slot_s * c as f64 } else { 0.0 };
         for &c in &order {

@@ -460,8 +460,8 @@ impl<'a> LapSolver<'a> {
     /// flying lap already has.
     ///
     /// The traction pass from rest is capped at every point by the corner limit and by the braking profile
-    /// (a flying lap's, from the same limits); held at either cap it is pinned (at a corner limit the car is in its best gear;
-    /// braking, it shifts down to its best gear and has no upshift pending). From the slot to the line it is
+    /// (a flying lap's, from the same limits); held at either cap it is pinned (at a corner limit the car is
+    /// in its best gear; braking, it shifts down to its best gear and has no upshift pending). From the slot to the line it is
     /// one chain; from the line it runs a full lap as chunks on lanes like [`Self::solve`], bit for bit the
     /// sequential pass ([`Self::grid_lap_reference`]).
     pub fn grid_lap(&mut self, behind_m: f64, driveline_efficiency: f64) -> Result<GridLap> {

@@ -258,43 +258,12 @@ impl Envelope {
             .accel_mps2(u_m2ps2, kappa_abs, g_sin, share)
     }
 
-    /// [`Self::forward_accel_mps2`] for `L` independent lanes.
-    #[inline(always)]
-    pub fn forward_accel_lanes<const L: usize>(
-        &self,
-        u: [f64; L],
-        kappa_abs: [f64; L],
-        g_sin: [f64; L],
-        share: [f64; L],
-    ) -> [f64; L] {
-        let mut out = [0.0; L];
-        for l in 0..L {
-            out[l] = self.forward_accel_mps2(u[l], kappa_abs[l], g_sin[l], share[l]);
-        }
-        out
-    }
-
     /// Largest deceleration (m/s², positive) at squared speed `u`: the hot-loop form of
     /// [`EnvelopeNode::decel_mps2`].
     #[inline(always)]
     pub fn braking_decel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64) -> f64 {
         self.braking_at(u_m2ps2)
             .decel_mps2(u_m2ps2, kappa_abs, g_sin)
-    }
-
-    /// [`Self::braking_decel_mps2`] for `L` lanes.
-    #[inline(always)]
-    pub fn braking_decel_lanes<const L: usize>(
-        &self,
-        u: [f64; L],
-        kappa_abs: [f64; L],
-        g_sin: [f64; L],
-    ) -> [f64; L] {
-        let mut out = [0.0; L];
-        for l in 0..L {
-            out[l] = self.braking_decel_mps2(u[l], kappa_abs[l], g_sin[l]);
-        }
-        out
     }
 
     /// The forward table at squared speed `u`, clamped to the table.
@@ -491,8 +460,8 @@ pub(crate) struct PassTables<'a> {
 
 impl<'a> PassTables<'a> {
     /// The forward table at squared speed `u ≥ 0` (the passes' `u` is never negative or NaN). One
-    /// comparison, which the passes never fail (their `u` stays below the last two nodes, where
-    /// [`Envelope::locate`] would clamp), and which also proves the index inside the table.
+    /// comparison, which also proves the index inside the table; it fails only below the first cell (`u`
+    /// under 1 m²/s², at a start from rest) or in the last two nodes, where the cold path clamps.
     #[inline(always)]
     pub(crate) fn forward_at(&self, u_m2ps2: f64) -> ForwardAt<'a> {
         debug_assert!(u_m2ps2 >= 0.0);
@@ -623,11 +592,7 @@ impl BrakingAt<'_> {
 /// that is not interpolated, the best gear, is taken from the next node at `t = 1`.
 #[inline(always)]
 pub(crate) fn cell(x: f64) -> (i64, f64) {
-    const M: f64 = 4_503_599_627_370_496.0; // 2^52
-    let y = x + (M - 0.5);
-    // y − M is exact (Sterbenz): the rounded x − ½.
-    let k = (y.to_bits() as i64).wrapping_sub(M.to_bits() as i64);
-    (k, x - (y - M))
+    cell_of(x, 1.0)
 }
 
 /// [`cell`] of `x = u / step` for a power-of-two `step`, bit for bit: `(u + step (2⁵² − ½))` holds the cell
@@ -641,6 +606,7 @@ pub(crate) fn cell_of(u: f64, step: f64) -> (i64, f64) {
     );
     const M: f64 = 4_503_599_627_370_496.0; // 2^52
     let y = u + step * (M - 0.5);
+    // y − step M is exact (Sterbenz): step times the rounded u / step − ½.
     let k = (y.to_bits() as i64).wrapping_sub((step * M).to_bits() as i64);
     (k, (u - (y - step * M)) * (1.0 / step))
 }
