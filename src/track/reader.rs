@@ -6,7 +6,7 @@
 //! `x_m, y_m`. Every value is checked as it is read: a bad cell is reported with its line number.
 //!
 //! References: TUMFTM/racetrack-database, README (format); the checks of the whole loop are in
-//! [`Centerline::new`].
+//! [`Centerline::new`](crate::track::Centerline::new).
 
 use std::path::Path;
 
