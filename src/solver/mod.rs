@@ -4,16 +4,16 @@
 //!    `v² |κ|` *and* the friction ellipse leaves the driven tyres enough to balance drag and rolling
 //!    resistance (steady cornering), capped by the top speed. Found by bisection on the tabulated envelope
 //!    (the condition is monotone in v: lateral demand grows with v² faster than downforce grip).
-//! 2. **Forward pass** (traction) from the slowest corner, capped by the corner limits, with an upshift
-//!    costing [`Envelope::shift_time_s`] without drive.
-//! 3. **Backward pass** (braking) from the slowest corner, capped by the corner limits.
-//! 4. The speed is the smaller of the two at every point.
+//! 2. **Backward pass** (braking) from the slowest corner, capped by the corner limits: the braking profile.
+//! 3. **Forward pass** (traction) from the slowest corner, capped by the corner limits and the braking
+//!    profile, with an upshift costing [`Envelope::shift_time_s`] without drive. Where it is held at either
+//!    cap it is pinned: at a corner limit the car is in its best gear, and on the braking profile it is
+//!    braking, in its best gear with no upshift pending (a driver lifting for a corner cancels the upshift).
+//!    That is the speed profile.
 //!
-//! The slowest corner is a fixed point of both passes (its speed is its limit), so both start there, and
-//! they are independent: they run interleaved in one loop, two dependency chains for the processor to overlap.
-//! Taking the minimum of an uncapped-by-braking forward pass and the backward pass gives the same profile as a
-//! forward pass capped by the braking profile: after a braking zone both restart from the corner limit at
-//! the apex (an upshift interrupted by a corner limit is cancelled, as a driver lifting for the corner would).
+//! The slowest corner is a fixed point of both passes (its speed is its limit), so both start there. Along a
+//! braking profile the forward pass stays pinned without evaluating the envelope (the profile falls faster
+//! than drag and gravity alone could slow the car: `PassTables::forward_step_reaches`).
 //!
 //! Both passes integrate `du/ds = 2a` in `u = v²` with Heun's method (explicit trapezoid, second order), so
 //! halving the step changes the lap by far less than a first-order scheme would, and no square root sits in
@@ -369,7 +369,11 @@ impl<'a> LapSolver<'a> {
     fn solve_with(&mut self, start: Start, sequential: bool) -> Result<Lap> {
         let n = self.track.len();
         let i0 = self.braking_pass(sequential);
-        let data = pass_data!(self, &self.u_lim);
+        let mut caps = std::mem::take(&mut self.u_aux);
+        for ((c, &ul), &ub) in caps.iter_mut().zip(&self.u_lim).zip(&self.u_bwd) {
+            *c = if ul < ub { ul } else { ub };
+        }
+        let data = pass_data!(self, &caps);
         let run_fwd = |out: &mut [f64], pass: &Forward, u0: f64, st0: DriveState| {
             if sequential {
                 passes::run_sequential(pass, &data, out, u0, st0)
@@ -405,11 +409,12 @@ impl<'a> LapSolver<'a> {
                 )));
             }
         }
+        self.u_aux = caps;
         // Final profile and lap time.
         let ds = self.track.step_m();
-        for ((v, &uf), &ub) in self.v.iter_mut().zip(&self.u_fwd).zip(&self.u_bwd) {
-            // A select, not `f64::min` (no NaN arises: both passes clamp to ≥ 0).
-            *v = if uf < ub { uf } else { ub }.sqrt();
+        // The forward pass is capped by the braking profile: it is the profile.
+        for (v, &uf) in self.v.iter_mut().zip(&self.u_fwd) {
+            *v = uf.sqrt();
         }
         self.v_end = match start {
             Start::Flying => self.v[0],
@@ -548,19 +553,22 @@ impl<'a> LapSolver<'a> {
         let n = self.track.len();
         let inv_2ds = 1.0 / (2.0 * self.track.step_m());
         let (x, g) = (&x[..n], &self.g_sin[..n]);
-        let f = |u_i: f64, u_j: f64, g_i: f64| self.drive_force_n(u_i, u_j, g_i, inv_2ds);
+        let (work, mass) = (self.env.work_table(), self.env.mass_kg());
+        let f = |u_i: f64, u_j: f64, g_i: f64| {
+            let (inv_rot_ratio, resist) = work.at(u_i);
+            drive_force_n(mass, u_i, u_j, g_i, inv_2ds, inv_rot_ratio, resist)
+        };
         let mut acc = [0.0_f64; 4];
         let mut u0 = to_u(x[0]);
         // Chunk c holds the ends x[4c + 1 ..= 4c + 4] of segments 4c .. 4c + 3.
         let (xc, gc) = (x[1..].chunks_exact(4), g.chunks_exact(4));
         let full = xc.len() * 4;
         for (xs, gs) in xc.zip(gc) {
-            let (u1, u2, u3, u4) = (to_u(xs[0]), to_u(xs[1]), to_u(xs[2]), to_u(xs[3]));
-            acc[0] += f(u0, u1, gs[0]);
-            acc[1] += f(u1, u2, gs[1]);
-            acc[2] += f(u2, u3, gs[2]);
-            acc[3] += f(u3, u4, gs[3]);
-            u0 = u4;
+            for l in 0..4 {
+                let u1 = to_u(xs[l]);
+                acc[l] += f(u0, u1, gs[l]);
+                u0 = u1;
+            }
         }
         let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
         for p in full..n - 1 {
@@ -571,18 +579,19 @@ impl<'a> LapSolver<'a> {
         sum + f(u0, u_end, g[n - 1])
     }
 
-    /// Positive drive force over a segment from `u_i` to `u_j` (squared speeds) on a slope `g_sin` (N):
-    /// `m (a / rot_ratio + resist + g sin θ)` with `a = (u_j − u_i) / 2ds` (`inv_2ds = 1 / 2ds`); 0 when
-    /// braking or coasting.
+    /// [`drive_force_n`] of this solver's car.
     #[inline(always)]
     fn drive_force_n(&self, u_i: f64, u_j: f64, g_sin: f64, inv_2ds: f64) -> f64 {
         let (inv_rot_ratio, resist) = self.env.work_terms_at_u(u_i);
-        let f = self.env.mass_kg() * ((u_j - u_i) * inv_2ds * inv_rot_ratio + resist + g_sin);
-        if f > 0.0 {
-            f
-        } else {
-            0.0
-        }
+        drive_force_n(
+            self.env.mass_kg(),
+            u_i,
+            u_j,
+            g_sin,
+            inv_2ds,
+            inv_rot_ratio,
+            resist,
+        )
     }
 
     /// Work the engine delivered over the last solved lap (J): the drive force each segment needed, over its
@@ -604,6 +613,27 @@ impl<'a> LapSolver<'a> {
             .last
             .ok_or_else(|| Error::Solver("no lap solved yet".into()))?;
         Ok(Telemetry::new(self, lap))
+    }
+}
+
+/// Positive drive force over a segment from `u_i` to `u_j` (squared speeds) on a slope `g_sin` (N):
+/// `m (a / rot_ratio + resist + g sin θ)` with `a = (u_j − u_i) / 2ds` (`inv_2ds = 1 / 2ds`), the envelope's
+/// `1 / rot_ratio` and `resist` at `u_i`; 0 when braking or coasting.
+#[inline(always)]
+fn drive_force_n(
+    mass_kg: f64,
+    u_i: f64,
+    u_j: f64,
+    g_sin: f64,
+    inv_2ds: f64,
+    inv_rot_ratio: f64,
+    resist_mps2: f64,
+) -> f64 {
+    let f = mass_kg * ((u_j - u_i) * inv_2ds * inv_rot_ratio + resist_mps2 + g_sin);
+    if f > 0.0 {
+        f
+    } else {
+        0.0
     }
 }
 

@@ -21,9 +21,11 @@
 //!   pinned, the chunk was exact; if not, the chunk is recomputed from the true arrival until the
 //!   recomputation is pinned where the speculative chain was, from where both coincide bit for bit.
 //!
-//! The braking pass also skips, without evaluating them, the steps that provably stay pinned (at or above the
-//! next limit on a level or uphill segment: along a straight at the top speed). The result is bit for bit that
-//! of one sequential pass, [`run_sequential`], which takes every step.
+//! Both passes also take, without evaluating them, the steps that provably stay pinned: the braking pass at or
+//! above the next limit on a level or uphill segment (along a straight at the top speed), the forward pass
+//! where its cap falls faster than drag and gravity alone could slow the car (along the braking profile, and
+//! into a corner). The result is bit for bit that of one sequential pass, [`run_sequential`], which takes and
+//! evaluates every step.
 //!
 //! Nothing here allocates: plans, queues and lanes are fixed-size arrays on the stack.
 
@@ -74,6 +76,9 @@ pub(super) struct View<'a> {
     g_sin: &'a [f64],
     u_lim: &'a [f64],
     ds: f64,
+    /// Whether the forward pass may hold a pinned step without evaluating it
+    /// ([`PassTables::forward_step_reaches`]); the sequential reference evaluates every step.
+    hold: bool,
 }
 
 impl<'a> View<'a> {
@@ -85,6 +90,7 @@ impl<'a> View<'a> {
             g_sin: &d.g_sin[..n],
             u_lim: &d.u_lim[..n],
             ds: d.ds,
+            hold: true,
         }
     }
 }
@@ -255,53 +261,69 @@ impl Pass for Forward {
         let mut j = [0usize; L];
         let (mut cap, mut g_sin, mut share, mut vi) = ([0.0; L], [0.0; L], [1.0; L], [0.0; L]);
         let (mut a1, mut up) = ([0.0; L], [0.0; L]);
+        let mut held = [false; L];
         // The predictor of every lane, then the corrector of every lane.
         each_lane!(L, l => {
             let ii = i[l];
-            let ka = d.kappa_abs[ii];
             j[l] = self.next(ii);
             if write[l] {
                 out[ii] = u[l];
             }
             cap[l] = d.u_lim[j[l]];
             g_sin[l] = d.g_sin[ii];
-            let at = tab.forward_at(u[l]);
             let s = &mut st[l];
-            let best = at.gear();
-            // Usually the car is in its best gear and not shifting: nothing to do.
-            if s.pinned || best != s.gear || s.shift_left_s > 0.0 {
+            // Pinned, and the step certainly ends at the next cap (along a braking profile): no evaluation.
+            // The state stays pinned; its gear is set by the next step that evaluates.
+            held[l] = d.hold && s.pinned && tab.forward_step_reaches(u[l], cap[l], g_sin[l], ds);
+            if held[l] {
                 keep_branch();
-                // At a corner limit the car is in its best gear and not mid-shift. Otherwise it upshifts as
-                // soon as the next gear pulls harder (or the limiter is reached), paying the shift time, and
-                // downshifts only below the hysteresis band, so the speed lost in an upshift does not undo it.
-                if s.pinned {
-                    s.gear = best;
-                    s.shift_left_s = 0.0;
-                } else if best > s.gear {
-                    s.shift_left_s = tab.shift_time_s();
-                    s.gear = best;
-                } else if best < s.gear {
-                    s.gear = tab.forward_at(u[l] * h).gear().min(s.gear);
+                s.shift_left_s = 0.0;
+            } else {
+                let ka = d.kappa_abs[ii];
+                let at = tab.forward_at(u[l]);
+                let best = at.gear();
+                // Usually the car is in its best gear and not shifting: nothing to do.
+                if s.pinned || best != s.gear || s.shift_left_s > 0.0 {
+                    keep_branch();
+                    // At a corner limit the car is in its best gear and not mid-shift. Otherwise it upshifts
+                    // as soon as the next gear pulls harder (or the limiter is reached), paying the shift
+                    // time, and downshifts only below the hysteresis band, so the speed lost in an upshift
+                    // does not undo it.
+                    if s.pinned {
+                        s.gear = best;
+                        s.shift_left_s = 0.0;
+                    } else if best > s.gear {
+                        s.shift_left_s = tab.shift_time_s();
+                        s.gear = best;
+                    } else if best < s.gear {
+                        s.gear = tab.forward_at(u[l] * h).gear().min(s.gear);
+                    }
+                    // Share of this segment with the drive engaged (an upshift may end inside it).
+                    if s.shift_left_s > 0.0 {
+                        vi[l] = u[l].sqrt();
+                        share[l] = 1.0 - (s.shift_left_s * vi[l].max(0.5) / ds).min(1.0);
+                    }
                 }
-                // Share of this segment with the drive engaged (an upshift may end inside it).
-                if s.shift_left_s > 0.0 {
-                    vi[l] = u[l].sqrt();
-                    share[l] = 1.0 - (s.shift_left_s * vi[l].max(0.5) / ds).min(1.0);
-                }
+                a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l]);
+                up[l] = clamp_to_cap(u[l] + a1[l] * ds2, cap[l]).0;
             }
-            a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l]);
-            up[l] = clamp_to_cap(u[l] + a1[l] * ds2, cap[l]).0;
         });
         each_lane!(L, l => {
-            let kb = d.kappa_abs[j[l]];
-            let a2 = tab.forward_at(up[l]).accel_mps2(up[l], kb, g_sin[l], share[l]);
-            let s = &mut st[l];
-            let uj;
-            (uj, s.pinned) = clamp_to_cap(u[l] + (a1[l] + a2) * ds, cap[l]);
-            if s.shift_left_s > 0.0 {
-                s.shift_left_s = (s.shift_left_s - 2.0 * ds / (vi[l] + uj.sqrt()).max(1e-9)).max(0.0);
+            if held[l] {
+                keep_branch();
+                u[l] = cap[l];
+            } else {
+                let kb = d.kappa_abs[j[l]];
+                let a2 = tab.forward_at(up[l]).accel_mps2(up[l], kb, g_sin[l], share[l]);
+                let s = &mut st[l];
+                let uj;
+                (uj, s.pinned) = clamp_to_cap(u[l] + (a1[l] + a2) * ds, cap[l]);
+                if s.shift_left_s > 0.0 {
+                    s.shift_left_s =
+                        (s.shift_left_s - 2.0 * ds / (vi[l] + uj.sqrt()).max(1e-9)).max(0.0);
+                }
+                u[l] = uj;
             }
-            u[l] = uj;
             i[l] = j[l];
         });
     }
@@ -767,7 +789,10 @@ pub(super) fn run_sequential<P: Pass>(
     st0: P::State,
 ) -> (f64, P::State) {
     let n = out.len();
-    let v = &View::new(d, n);
+    let v = &View {
+        hold: false,
+        ..View::new(d, n)
+    };
     let (mut u, mut st) = (u0, st0);
     let mut i = pass.index(0);
     for _ in 0..n {

@@ -128,6 +128,11 @@ pub struct Envelope {
     /// rounding is monotone and symmetric.
     #[serde(skip)]
     decel_nonnegative: bool,
+    /// Per forward-table cell `k`: bounds on the resistance and on `max(rot_ratio, 1)` over every
+    /// interpolation in cells `0..=k` (empty if the table's capacities can interpolate below 0); see
+    /// [`forward_floor`].
+    #[serde(skip)]
+    fwd_floor: Vec<[f64; 2]>,
     x_max: f64,
     u_table_max_m2ps2: f64,
     top_speed_mps: f64,
@@ -163,7 +168,7 @@ impl Envelope {
         };
         let b = |e: &EnvelopeNode| [e.inv_ay_max_s2pm, e.ax_brake_mps2, e.resist_mps2];
         let next = |k: usize| &nodes[(k + 1).min(n - 1)];
-        let fwd = (0..n)
+        let fwd: Vec<ForwardEntry> = (0..n)
             .map(|k| {
                 let (v, w) = (f(&nodes[k]), f(next(k)));
                 ForwardEntry {
@@ -184,6 +189,7 @@ impl Envelope {
             })
             .collect();
         let decel_nonnegative = decel_nonnegative(&bwd);
+        let fwd_floor = forward_floor(&fwd);
         let work = (0..n)
             .map(|k| {
                 let (a, b) = (&nodes[k], next(k));
@@ -200,6 +206,7 @@ impl Envelope {
             bwd,
             work,
             decel_nonnegative,
+            fwd_floor,
             x_max: (n - 1) as f64 - 1e-9,
             nodes,
             u_table_max_m2ps2,
@@ -311,6 +318,7 @@ impl Envelope {
             env: self,
             fwd: &self.fwd[..fast],
             bwd: &self.bwd[..fast],
+            floor: &self.fwd_floor,
             traction,
             brake,
         }
@@ -320,6 +328,22 @@ impl Envelope {
     /// table): what the engine's work needs, `(m + m_rot) a = m a / rot_ratio`.
     #[inline(always)]
     pub fn work_terms_at_u(&self, u_m2ps2: f64) -> (f64, f64) {
+        self.work_table().at(u_m2ps2)
+    }
+
+    /// The work table, borrowed for a loop over a lap (its slice held in registers).
+    #[inline(always)]
+    pub(crate) fn work_table(&self) -> WorkTable<'_> {
+        WorkTable {
+            env: self,
+            fast: &self.work[..self.work.len().saturating_sub(2)],
+        }
+    }
+
+    /// [`Self::work_terms_at_u`] with the position clamped to the table.
+    #[cold]
+    #[inline(never)]
+    fn work_terms_cold(&self, u_m2ps2: f64) -> (f64, f64) {
         let (k, t) = self.position_u(u_m2ps2);
         let e = &self.work[k];
         (e[0] + t * e[1], e[2] + t * e[3])
@@ -444,6 +468,38 @@ fn decel_nonnegative(bwd: &[BackwardEntry]) -> bool {
         .all(|e| (1..3).all(|q| e.val[q] >= 0.0 && -e.dif[q] <= e.val[q]))
 }
 
+/// Per forward-table cell `k`, upper bounds `[R, F]` on the resistance `resist` and on `max(rot_ratio, 1)`
+/// over every interpolation `val + t dif` (`0 ≤ t ≤ 1`) in cells `0..=k` (a rounded interpolation lies between
+/// `val` and `val + dif`: rounding is monotone). They bound how fast the traction pass can lose speed below
+/// `u`: with the traction, drive and ratio fields ≥ 0 (else the table is empty: no bound), the forward
+/// acceleration `min(share·drive − load·rot, traction·e − load)` is at least `−max(load, load·rot)`, and so
+/// `a ≥ −max(R + g sin θ, 0)·F` ([`PassTables::forward_step_reaches`]). The shares scale only the capacity
+/// fields, so the bounds hold for every driver.
+fn forward_floor(fwd: &[ForwardEntry]) -> Vec<[f64; 2]> {
+    let hi = |e: &ForwardEntry, q: usize| {
+        let end = e.val[q] + e.dif[q];
+        if e.val[q] > end {
+            e.val[q]
+        } else {
+            end
+        }
+    };
+    let nonnegative = fwd
+        .iter()
+        .all(|e| (1..4).all(|q| e.val[q] >= 0.0 && e.val[q] + e.dif[q] >= 0.0));
+    if !nonnegative {
+        return Vec::new();
+    }
+    let (mut r, mut f) = (f64::NEG_INFINITY, 1.0_f64);
+    fwd.iter()
+        .map(|e| {
+            r = r.max(hi(e, 4));
+            f = f.max(hi(e, 3));
+            [r, f]
+        })
+        .collect()
+}
+
 /// The envelope's hot-loop tables, borrowed by one pass of the solver (held in registers rather than reloaded
 /// through the envelope after every store).
 #[derive(Clone, Copy)]
@@ -452,6 +508,8 @@ pub(crate) struct PassTables<'a> {
     /// Entries of the nodes below the last two: there the position never needs clamping.
     fwd: &'a [ForwardEntry],
     bwd: &'a [BackwardEntry],
+    /// [`forward_floor`] of the forward table.
+    floor: &'a [[f64; 2]],
     /// Share of the traction capacity used.
     traction: f64,
     /// Share of the braking capacity used.
@@ -499,6 +557,32 @@ impl<'a> PassTables<'a> {
         }
     }
 
+    /// Whether a traction step from `u` to a point whose cap is `cap_j`, on a segment with `g_sin`, certainly
+    /// ends at the cap: `u + (a₁ + a₂) ds ≥ cap_j` for every pair of accelerations the step could compute.
+    /// Both are taken at squared speeds in `[0, max(u, cap_j)]` (the predictor is clamped to the cap) and are
+    /// ≥ `−b` with `b` from [`forward_floor`]; rounding is monotone, so the rounded step is ≥
+    /// `u + (−2b) ds` rounded. Along a braking profile the cap falls at the braking deceleration, far faster
+    /// than drag and gravity could slow the car, so the pass stays pinned there without evaluating anything.
+    #[inline(always)]
+    pub(crate) fn forward_step_reaches(
+        &self,
+        u_m2ps2: f64,
+        cap_j: f64,
+        g_sin: f64,
+        ds: f64,
+    ) -> bool {
+        let x = if u_m2ps2 > cap_j { u_m2ps2 } else { cap_j };
+        let (k, _) = cell_of(x, Envelope::DU_M2PS2);
+        if (k as u64) < self.floor.len() as u64 {
+            let [r, f] = self.floor[k as usize];
+            let load = r + g_sin;
+            let b = if load > 0.0 { load * f } else { 0.0 };
+            u_m2ps2 + (-2.0 * b) * ds >= cap_j
+        } else {
+            false
+        }
+    }
+
     /// Upshift time without drive (s).
     #[inline(always)]
     pub(crate) fn shift_time_s(&self) -> f64 {
@@ -510,6 +594,30 @@ impl<'a> PassTables<'a> {
     #[inline(always)]
     pub(crate) fn decel_at_least_g_sin(&self) -> bool {
         self.env.decel_nonnegative
+    }
+}
+
+/// The table of [`Envelope::work_terms_at_u`], borrowed for a loop.
+#[derive(Clone, Copy)]
+pub(crate) struct WorkTable<'a> {
+    env: &'a Envelope,
+    /// Entries of the nodes below the last two: there the position never needs clamping.
+    fast: &'a [[f64; 4]],
+}
+
+impl WorkTable<'_> {
+    /// [`Envelope::work_terms_at_u`]: below the last two nodes (every speed up to the top speed) one
+    /// comparison proves the cell inside the table ([`cell_of`], as in the passes); elsewhere a cold path
+    /// clamps. The same values, bit for bit.
+    #[inline(always)]
+    pub(crate) fn at(&self, u_m2ps2: f64) -> (f64, f64) {
+        let (k, t) = cell_of(u_m2ps2, Envelope::DU_M2PS2);
+        if (k as u64) < self.fast.len() as u64 {
+            let e = &self.fast[k as usize];
+            (e[0] + t * e[1], e[2] + t * e[3])
+        } else {
+            self.env.work_terms_cold(u_m2ps2)
+        }
     }
 }
 
@@ -744,7 +852,55 @@ mod tests {
         }
     }
 
+    /// The car's envelope with 30 kg of fuel, built once for the property tests.
+    fn gt3() -> &'static super::Envelope {
+        static ENV: std::sync::OnceLock<super::Envelope> = std::sync::OnceLock::new();
+        ENV.get_or_init(|| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("cars/porsche_997_gt3_cup.toml");
+            let car = crate::vehicle::Car::from_file(&path).unwrap();
+            super::Envelope::new(&car.with_fuel_kg(30.0).unwrap())
+        })
+    }
+
+    /// The bound holds along a braking profile (a cap falling at 10 m/s² from 50 m/s) and not where the cap
+    /// falls slower than drag can slow the car, so the property test below is not vacuous.
+    #[test]
+    fn forward_step_holds_along_a_braking_profile_only() {
+        let tab = gt3().pass_tables(1.0, 1.0);
+        let u = 2500.0;
+        assert!(tab.forward_step_reaches(u, u - 2.0 * 10.0, 0.0, 1.0));
+        assert!(!tab.forward_step_reaches(u, u - 2.0 * 0.1, 0.0, 1.0));
+        // Downhill, gravity alone cannot slow the car: a level or rising cap holds.
+        assert!(tab.forward_step_reaches(u, u, -3.0, 1.0));
+    }
+
     proptest! {
+        /// Whenever [`super::PassTables::forward_step_reaches`] says so, the traction pass's Heun step (as the
+        /// solver computes it: predictor clamped to the cap, corrector) ends at the cap, whatever the
+        /// curvature at either end, the drive share (an upshift) and the driver's shares.
+        #[test]
+        fn a_held_forward_step_ends_at_its_cap(
+            u in 0.0f64..6400.0,
+            drop in -50.0f64..60.0,
+            g_sin in -3.0f64..3.0,
+            ka in 0.0f64..0.05,
+            kb in 0.0f64..0.05,
+            share in 0.0f64..=1.0,
+            traction in 0.5f64..=1.0,
+            ds in prop::sample::select(vec![0.25, 0.5, 1.0, 2.0]),
+        ) {
+            let tab = gt3().pass_tables(traction, 1.0);
+            let cap = (u - drop * ds).max(0.0);
+            if tab.forward_step_reaches(u, cap, g_sin, ds) {
+                let a1 = tab.forward_at(u).accel_mps2(u, ka, g_sin, share);
+                let up = super::clamp_to_cap(u + a1 * (2.0 * ds), cap).0;
+                let a2 = tab.forward_at(up).accel_mps2(up, kb, g_sin, share);
+                let (uj, pinned) = super::clamp_to_cap(u + (a1 + a2) * ds, cap);
+                prop_assert!(pinned && uj == cap, "u {} cap {} a1 {} a2 {}", u, cap, a1, a2);
+            }
+        }
+
         #[test]
         fn cell_is_floor(x in 0.25f64..1e9) {
             check(x);
