@@ -3,9 +3,11 @@
 mod common;
 
 use common::*;
-use lapsim::solver::{LapSolver, Start, PERIODIC_TOLERANCE_MPS};
+use lapsim::solver::{
+    CornerTable, LapSolver, LogCurvature, Start, Workspace, PERIODIC_TOLERANCE_MPS,
+};
 use lapsim::track::{Centerline, Track, TrackOptions};
-use lapsim::vehicle::{Envelope, G_MPS2};
+use lapsim::vehicle::{Envelope, Shares, G_MPS2};
 
 /// A flying lap is periodic: the solver's own residual is below its tolerance, and a standing lap — a car
 /// that starts from rest and then keeps going — crosses the line at the end at the flying lap's line speed
@@ -190,6 +192,101 @@ fn chunked_passes_match_the_sequential_reference_exactly() {
             }
         }
     }
+}
+
+/// A shipped circuit with a sinusoidal elevation profile (`periods` waves of `amplitude_m` over the lap).
+fn hilly(name: &str, amplitude_m: f64, periods: f64, step_m: f64) -> Track {
+    let text = std::fs::read_to_string(project_path(&format!("tracks/{name}.csv"))).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    let mut csv = String::from("# x_m,y_m,w_tr_right_m,w_tr_left_m,z_m\n");
+    for (i, row) in rows.iter().enumerate() {
+        let phase = std::f64::consts::TAU * periods * i as f64 / rows.len() as f64;
+        csv += &format!("{row},{:.4}\n", amplitude_m * phase.sin());
+    }
+    let c = Centerline::from_csv_str(name, &csv).unwrap();
+    Track::new(
+        &c,
+        TrackOptions {
+            step_m,
+            ..TrackOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The same on hills (grades up to ~7 %, where the traction pass's hold on the braking profile meets
+/// gravity both ways) for drivers using less than the car's grip, traction and braking, through the field's
+/// solver ([`LapSolver::for_driver`]): flying, standing and grid laps, times, speeds and engine work bit for
+/// bit the sequential reference's, which evaluates every step.
+#[test]
+fn chunked_passes_match_the_reference_on_hills_for_every_driver() {
+    let env = Envelope::new(&gt3_cup().with_fuel_kg(60.0).unwrap());
+    let table = CornerTable::new(&env);
+    let mut laps = 0;
+    for name in ["oschersleben", "norisring"] {
+        for (amplitude_m, periods) in [(10.0, 3.0), (2.0, 20.0)] {
+            for step in [1.0, 2.0] {
+                let t = hilly(name, amplitude_m, periods, step);
+                let log_kappa = LogCurvature::new(&t);
+                for (g, tr, br) in [(0.97, 0.93, 0.95), (0.85, 0.6, 0.7), (1.0, 0.5, 1.0)] {
+                    let shares = Shares::new(g, tr, br).unwrap();
+                    let solver = || {
+                        LapSolver::for_driver(
+                            &t,
+                            &env,
+                            &table,
+                            &log_kappa,
+                            shares,
+                            Workspace::default(),
+                        )
+                    };
+                    let (mut fast, mut slow) = (solver(), solver());
+                    let mut caps = vec![f64::INFINITY; t.len()];
+                    caps[t.len() / 3] = 5.0;
+                    for capped in [false, true] {
+                        let c = capped.then_some(caps.as_slice());
+                        fast.set_speed_caps(c).unwrap();
+                        slow.set_speed_caps(c).unwrap();
+                        let case = format!(
+                            "{name} {amplitude_m} m × {periods} {step} m {shares:?} caps {capped}"
+                        );
+                        for start in [Start::Flying, Start::Standing] {
+                            let a = fast.solve(start).unwrap();
+                            let b = slow.solve_reference(start).unwrap();
+                            assert_eq!(
+                                a.lap_time_s.to_bits(),
+                                b.lap_time_s.to_bits(),
+                                "{case} {start:?}"
+                            );
+                            assert!(fast
+                                .speeds_mps()
+                                .iter()
+                                .zip(slow.speeds_mps())
+                                .all(|(x, y)| x.to_bits() == y.to_bits()));
+                            let (wa, wb) = (
+                                fast.engine_work_j(0.85).unwrap(),
+                                slow.engine_work_j(0.85).unwrap(),
+                            );
+                            assert_eq!(wa.to_bits(), wb.to_bits(), "{case} {start:?}");
+                            laps += 1;
+                        }
+                        for behind_m in [0.0, 160.0] {
+                            let g = fast.grid_lap(behind_m, 0.85).unwrap();
+                            let r = slow.grid_lap_reference(behind_m, 0.85).unwrap();
+                            assert_eq!(
+                                g.time_s.to_bits(),
+                                r.time_s.to_bits(),
+                                "{case} grid {behind_m} m"
+                            );
+                            assert_eq!(g.engine_work_j.to_bits(), r.engine_work_j.to_bits());
+                            laps += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(laps, 2 * 2 * 2 * 3 * 2 * 4);
 }
 
 /// A grid start needs no flying lap: on a fresh solver it computes the braking profile itself, and after a

@@ -132,7 +132,8 @@ pub struct LapSolver<'a> {
     u_lim: Vec<f64>,
     u_fwd: Vec<f64>,
     u_bwd: Vec<f64>,
-    /// Caps of a grid start's traction pass, then its profile.
+    /// Caps of the traction pass (the corner limits and the braking profile); for a grid start, then its
+    /// profile.
     u_aux: Vec<f64>,
     v: Vec<f64>,
     v_end: f64,
@@ -391,10 +392,10 @@ impl<'a> LapSolver<'a> {
             Start::Standing => (Forward { start: 0, n }, 0.0, DriveState::in_gear(1)),
         };
         let (mut arrival, mut state) = run_fwd(&mut self.u_fwd, &fwd, u0, st0);
-        let mut residual = 0.0;
+        let (mut residual, mut converged) = (0.0, true);
         if start == Start::Flying {
             // Periodicity: repeat the forward pass from where it arrived until it closes on itself.
-            let mut converged = false;
+            converged = false;
             for _ in 0..MAX_FORWARD_LAPS {
                 residual = (arrival.sqrt() - self.u_fwd[i0].sqrt()).abs();
                 if residual < PERIODIC_TOLERANCE_MPS {
@@ -403,13 +404,14 @@ impl<'a> LapSolver<'a> {
                 }
                 (arrival, state) = run_fwd(&mut self.u_fwd, &fwd, arrival, state);
             }
-            if !converged {
-                return Err(Error::Solver(format!(
-                    "the flying lap did not become periodic in {MAX_FORWARD_LAPS} laps (residual {residual:.3e} m/s)"
-                )));
-            }
         }
+        // The caps' buffer goes back whatever the outcome: the solver stays usable after an error.
         self.u_aux = caps;
+        if !converged {
+            return Err(Error::Solver(format!(
+                "the flying lap did not become periodic in {MAX_FORWARD_LAPS} laps (residual {residual:.3e} m/s)"
+            )));
+        }
         // Final profile and lap time.
         let ds = self.track.step_m();
         // The forward pass is capped by the braking profile: it is the profile.

@@ -177,7 +177,8 @@ pub(super) struct DriveState {
     pub gear: u8,
     /// Time left without drive in the current upshift (s).
     pub shift_left_s: f64,
-    /// Held at a corner limit at the last point: gear and shift are reset at the next step.
+    /// Held at a cap at the last point: gear and shift are reset by the next step that evaluates the
+    /// envelope (a held step, [`PassTables::forward_step_reaches`], leaves them as they are).
     pub pinned: bool,
 }
 

@@ -571,15 +571,24 @@ impl<'a> PassTables<'a> {
         g_sin: f64,
         ds: f64,
     ) -> bool {
+        self.forward_step_floor(u_m2ps2, cap_j, g_sin, ds)
+            .is_some_and(|floor| floor >= cap_j)
+    }
+
+    /// The least value `u + (a₁ + a₂) ds` of a traction step from `u` can take with accelerations at squared
+    /// speeds up to `max(u, cap_j)`, as rounded: `u + (−2b) ds` (see [`Self::forward_step_reaches`]); `None`
+    /// where no bound is known (below the first cell, past the table, or a table without bounds).
+    #[inline(always)]
+    fn forward_step_floor(&self, u_m2ps2: f64, cap_j: f64, g_sin: f64, ds: f64) -> Option<f64> {
         let x = if u_m2ps2 > cap_j { u_m2ps2 } else { cap_j };
         let (k, _) = cell_of(x, Envelope::DU_M2PS2);
         if (k as u64) < self.floor.len() as u64 {
             let [r, f] = self.floor[k as usize];
             let load = r + g_sin;
             let b = if load > 0.0 { load * f } else { 0.0 };
-            u_m2ps2 + (-2.0 * b) * ds >= cap_j
+            Some(u_m2ps2 + (-2.0 * b) * ds)
         } else {
-            false
+            None
         }
     }
 
@@ -875,6 +884,65 @@ mod tests {
         assert!(tab.forward_step_reaches(u, u, -3.0, 1.0));
     }
 
+    /// The traction pass's Heun step as the solver computes it: predictor clamped to the cap, corrector.
+    #[allow(clippy::too_many_arguments)]
+    fn heun_step(
+        tab: &super::PassTables<'_>,
+        u: f64,
+        cap: f64,
+        g_sin: f64,
+        ds: f64,
+        ka: f64,
+        kb: f64,
+        share: f64,
+    ) -> (f64, bool) {
+        let a1 = tab.forward_at(u).accel_mps2(u, ka, g_sin, share);
+        let up = super::clamp_to_cap(u + a1 * (2.0 * ds), cap).0;
+        let a2 = tab.forward_at(up).accel_mps2(up, kb, g_sin, share);
+        super::clamp_to_cap(u + (a1 + a2) * ds, cap)
+    }
+
+    /// The hold's bound at its edge: with the cap exactly at the accepted threshold, at the nodes, the middle
+    /// and both ends (`t = 1` included) of every cell of the table, on slopes up and down, and in the worst
+    /// case the bound allows (lateral grip used up, `κ = 1`: the ellipse leaves nothing, `a = −load`), the
+    /// real step still ends pinned at the cap. A bound short by a rounding (one node's value instead of the
+    /// larger end of its cell, a missing `max(load, 0)`, `b` for `2b`) fails here.
+    #[test]
+    fn a_held_forward_step_at_the_threshold_ends_at_its_cap() {
+        let env = gt3();
+        let n = env.fwd.len();
+        let mut held = 0;
+        for traction in [1.0, 0.5] {
+            let tab = env.pass_tables(traction, 1.0);
+            for k in 0..n {
+                let base = super::Envelope::DU_M2PS2 * k as f64;
+                for u in [base, base + 2.0, base + 4.0, base + 4.0 - 1e-6, base + 1e-6] {
+                    for g_sin in [-3.0, -0.4, 0.0, 0.3, 3.0] {
+                        for ds in [0.25, 1.0, 3.0] {
+                            let Some(cap) = tab.forward_step_floor(u, u, g_sin, ds) else {
+                                continue;
+                            };
+                            // The threshold lies at or below u (b ≥ 0), so the bound's cell is u's.
+                            if !(cap >= 0.0 && tab.forward_step_reaches(u, cap, g_sin, ds)) {
+                                continue;
+                            }
+                            for (kappa, share) in [(0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (0.0, 0.0)] {
+                                let (uj, pinned) =
+                                    heun_step(&tab, u, cap, g_sin, ds, kappa, kappa, share);
+                                assert!(
+                                    pinned && uj == cap,
+                                    "u {u} cap {cap} g sin {g_sin} ds {ds} κ {kappa} share {share}"
+                                );
+                                held += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(held > 100_000, "{held}");
+    }
+
     proptest! {
         /// Whenever [`super::PassTables::forward_step_reaches`] says so, the traction pass's Heun step (as the
         /// solver computes it: predictor clamped to the cap, corrector) ends at the cap, whatever the
@@ -893,11 +961,8 @@ mod tests {
             let tab = gt3().pass_tables(traction, 1.0);
             let cap = (u - drop * ds).max(0.0);
             if tab.forward_step_reaches(u, cap, g_sin, ds) {
-                let a1 = tab.forward_at(u).accel_mps2(u, ka, g_sin, share);
-                let up = super::clamp_to_cap(u + a1 * (2.0 * ds), cap).0;
-                let a2 = tab.forward_at(up).accel_mps2(up, kb, g_sin, share);
-                let (uj, pinned) = super::clamp_to_cap(u + (a1 + a2) * ds, cap);
-                prop_assert!(pinned && uj == cap, "u {} cap {} a1 {} a2 {}", u, cap, a1, a2);
+                let (uj, pinned) = heun_step(&tab, u, cap, g_sin, ds, ka, kb, share);
+                prop_assert!(pinned && uj == cap, "u {} cap {}", u, cap);
             }
         }
 
