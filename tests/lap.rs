@@ -263,6 +263,13 @@ fn chunked_passes_match_the_reference_on_hills_for_every_driver() {
                                 .iter()
                                 .zip(slow.speeds_mps())
                                 .all(|(x, y)| x.to_bits() == y.to_bits()));
+                            // Never above the corner limit (the traction pass is capped by the braking
+                            // profile, which the corner limits cap).
+                            assert!(fast
+                                .speeds_mps()
+                                .iter()
+                                .zip(fast.corner_limits_m2ps2())
+                                .all(|(v, u)| *v <= u.sqrt()));
                             let (wa, wb) = (
                                 fast.engine_work_j(0.85).unwrap(),
                                 slow.engine_work_j(0.85).unwrap(),

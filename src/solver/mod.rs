@@ -132,8 +132,7 @@ pub struct LapSolver<'a> {
     u_lim: Vec<f64>,
     u_fwd: Vec<f64>,
     u_bwd: Vec<f64>,
-    /// Caps of the traction pass (the corner limits and the braking profile); for a grid start, then its
-    /// profile.
+    /// Speeds of a grid start's lap (a spare buffer, so that `v` keeps the last solved lap's).
     u_aux: Vec<f64>,
     v: Vec<f64>,
     v_end: f64,
@@ -370,11 +369,9 @@ impl<'a> LapSolver<'a> {
     fn solve_with(&mut self, start: Start, sequential: bool) -> Result<Lap> {
         let n = self.track.len();
         let i0 = self.braking_pass(sequential);
-        let mut caps = std::mem::take(&mut self.u_aux);
-        for ((c, &ul), &ub) in caps.iter_mut().zip(&self.u_lim).zip(&self.u_bwd) {
-            *c = if ul < ub { ul } else { ub };
-        }
-        let data = pass_data!(self, &caps);
+        // The braking profile is capped by the corner limits (every value it holds is clamped to them), so it
+        // is the traction pass's cap: min(corner limit, braking profile).
+        let data = pass_data!(self, &self.u_bwd);
         let run_fwd = |out: &mut [f64], pass: &Forward, u0: f64, st0: DriveState| {
             if sequential {
                 passes::run_sequential(pass, &data, out, u0, st0)
@@ -405,8 +402,6 @@ impl<'a> LapSolver<'a> {
                 (arrival, state) = run_fwd(&mut self.u_fwd, &fwd, arrival, state);
             }
         }
-        // The caps' buffer goes back whatever the outcome: the solver stays usable after an error.
-        self.u_aux = caps;
         if !converged {
             return Err(Error::Solver(format!(
                 "the flying lap did not become periodic in {MAX_FORWARD_LAPS} laps (residual {residual:.3e} m/s)"
@@ -504,11 +499,8 @@ impl<'a> LapSolver<'a> {
         let ds = self.track.step_m();
         let inv_2ds = 1.0 / (2.0 * ds);
         let k = (behind_m / ds).round() as usize;
-        let mut caps = std::mem::take(&mut self.u_aux);
-        for ((c, &ul), &ub) in caps.iter_mut().zip(&self.u_lim).zip(&self.u_bwd) {
-            *c = ul.min(ub);
-        }
-        let data = pass_data!(self, &caps);
+        // Capped by the braking profile, which the corner limits cap (see `solve_with`).
+        let data = pass_data!(self, &self.u_bwd);
         // From the slot to the line: one chain.
         let view = passes::View::new(&data, n);
         let pass = Forward {
@@ -532,13 +524,14 @@ impl<'a> LapSolver<'a> {
         } else {
             passes::run_chunked(&lap, &data, &mut self.u_fwd, u, st)
         };
-        // Lap time and work of that profile (the caps' buffer now holds its speeds).
-        for (v, &uf) in caps.iter_mut().zip(&self.u_fwd) {
+        // Lap time and work of that profile (its speeds in the spare buffer: `v` keeps the last solved lap's).
+        let mut speeds = std::mem::take(&mut self.u_aux);
+        for (v, &uf) in speeds.iter_mut().zip(&self.u_fwd) {
             *v = uf.sqrt();
         }
-        time += segment_time_sum(&caps, arrival.sqrt(), ds);
+        time += segment_time_sum(&speeds, arrival.sqrt(), ds);
+        self.u_aux = speeds;
         force_sum += self.force_sum_n(&self.u_fwd, |u| u, arrival);
-        self.u_aux = caps;
         if !time.is_finite() {
             return Err(Error::Solver("the car cannot move off the grid".into()));
         }
