@@ -502,7 +502,11 @@ impl<'a> LapSolver<'a> {
         // Capped by the braking profile, which the corner limits cap (see `solve_with`).
         let data = pass_data!(self, &self.u_bwd);
         // From the slot to the line: one chain.
-        let view = passes::View::new(&data, n);
+        let view = if sequential {
+            passes::View::reference(&data, n)
+        } else {
+            passes::View::new(&data, n)
+        };
         let pass = Forward {
             start: (n - k) % n,
             n,

@@ -93,6 +93,14 @@ impl<'a> View<'a> {
             hold: true,
         }
     }
+
+    /// The view of `d` for the sequential reference, which evaluates every step (no held steps).
+    pub(super) fn reference(d: &PassData<'a>, n: usize) -> Self {
+        Self {
+            hold: false,
+            ..Self::new(d, n)
+        }
+    }
 }
 
 /// A pass direction with its step rule and carried state.
@@ -790,10 +798,7 @@ pub(super) fn run_sequential<P: Pass>(
     st0: P::State,
 ) -> (f64, P::State) {
     let n = out.len();
-    let v = &View {
-        hold: false,
-        ..View::new(d, n)
-    };
+    let v = &View::reference(d, n);
     let (mut u, mut st) = (u0, st0);
     let mut i = pass.index(0);
     for _ in 0..n {
