@@ -461,11 +461,11 @@ impl<'a> LapSolver<'a> {
     /// the driveline efficiency): a start from rest burns the fuel that builds the car's speed, which a
     /// flying lap already has.
     ///
-    /// The traction pass from rest is capped at every point by the corner limit and by the braking profile
-    /// (a flying lap's, from the same limits); held at either cap it is pinned (at a corner limit the car is
-    /// in its best gear; braking, it shifts down to its best gear and has no upshift pending). From the slot to the line it is
-    /// one chain; from the line it runs a full lap as chunks on lanes like [`Self::solve`], bit for bit the
-    /// sequential pass ([`Self::grid_lap_reference`]).
+    /// The traction pass from rest is capped at every point by the corner limit and by the braking profile of
+    /// the same limits, as in [`Self::solve`]; held at either cap it is pinned (at a corner limit the car is
+    /// in its best gear; braking, it shifts down to its best gear and has no upshift pending). From the slot
+    /// to the line it is one chain; from the line it runs a full lap as chunks on lanes like [`Self::solve`],
+    /// bit for bit the sequential pass ([`Self::grid_lap_reference`]).
     pub fn grid_lap(&mut self, behind_m: f64, driveline_efficiency: f64) -> Result<GridLap> {
         self.grid_lap_with(behind_m, driveline_efficiency, false)
     }
@@ -498,6 +498,7 @@ impl<'a> LapSolver<'a> {
         let n = self.track.len();
         let ds = self.track.step_m();
         let inv_2ds = 1.0 / (2.0 * ds);
+        let work = self.env.work_table();
         let k = (behind_m / ds).round() as usize;
         // Capped by the braking profile, which the corner limits cap (see `solve_with`).
         let data = pass_data!(self, &self.u_bwd);
@@ -518,7 +519,7 @@ impl<'a> LapSolver<'a> {
             let j = pass.next(i);
             let u_next = pass.step(&view, i, j, u, &mut st);
             time += 2.0 * ds / (u.sqrt() + u_next.sqrt());
-            force_sum += self.drive_force_n(u, u_next, self.g_sin[i], inv_2ds);
+            force_sum += work.drive_force_n(u, u_next, self.g_sin[i], inv_2ds);
             (u, i) = (u_next, j);
         }
         // From the line, a full lap.
@@ -552,11 +553,8 @@ impl<'a> LapSolver<'a> {
         let n = self.track.len();
         let inv_2ds = 1.0 / (2.0 * self.track.step_m());
         let (x, g) = (&x[..n], &self.g_sin[..n]);
-        let (work, mass) = (self.env.work_table(), self.env.mass_kg());
-        let f = |u_i: f64, u_j: f64, g_i: f64| {
-            let (inv_rot_ratio, resist) = work.at(u_i);
-            drive_force_n(mass, u_i, u_j, g_i, inv_2ds, inv_rot_ratio, resist)
-        };
+        let work = self.env.work_table();
+        let f = |u_i: f64, u_j: f64, g_i: f64| work.drive_force_n(u_i, u_j, g_i, inv_2ds);
         let mut acc = [0.0_f64; 4];
         let mut u0 = to_u(x[0]);
         // Chunk c holds the ends x[4c + 1 ..= 4c + 4] of segments 4c .. 4c + 3.
@@ -578,21 +576,6 @@ impl<'a> LapSolver<'a> {
         sum + f(u0, u_end, g[n - 1])
     }
 
-    /// [`drive_force_n`] of this solver's car.
-    #[inline(always)]
-    fn drive_force_n(&self, u_i: f64, u_j: f64, g_sin: f64, inv_2ds: f64) -> f64 {
-        let (inv_rot_ratio, resist) = self.env.work_terms_at_u(u_i);
-        drive_force_n(
-            self.env.mass_kg(),
-            u_i,
-            u_j,
-            g_sin,
-            inv_2ds,
-            inv_rot_ratio,
-            resist,
-        )
-    }
-
     /// Work the engine delivered over the last solved lap (J): the drive force each segment needed, over its
     /// length, divided by the driveline efficiency. Drive force: `(m + m_rot) a + R + m g sin θ` where positive
     /// (Gillespie, *Fundamentals of Vehicle Dynamics*, ch. 2); braking and coasting burn nothing.
@@ -612,27 +595,6 @@ impl<'a> LapSolver<'a> {
             .last
             .ok_or_else(|| Error::Solver("no lap solved yet".into()))?;
         Ok(Telemetry::new(self, lap))
-    }
-}
-
-/// Positive drive force over a segment from `u_i` to `u_j` (squared speeds) on a slope `g_sin` (N):
-/// `m (a / rot_ratio + resist + g sin θ)` with `a = (u_j − u_i) / 2ds` (`inv_2ds = 1 / 2ds`), the envelope's
-/// `1 / rot_ratio` and `resist` at `u_i`; 0 when braking or coasting.
-#[inline(always)]
-fn drive_force_n(
-    mass_kg: f64,
-    u_i: f64,
-    u_j: f64,
-    g_sin: f64,
-    inv_2ds: f64,
-    inv_rot_ratio: f64,
-    resist_mps2: f64,
-) -> f64 {
-    let f = mass_kg * ((u_j - u_i) * inv_2ds * inv_rot_ratio + resist_mps2 + g_sin);
-    if f > 0.0 {
-        f
-    } else {
-        0.0
     }
 }
 

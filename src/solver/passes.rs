@@ -185,8 +185,8 @@ pub(super) struct DriveState {
     pub gear: u8,
     /// Time left without drive in the current upshift (s).
     pub shift_left_s: f64,
-    /// Held at a cap at the last point: gear and shift are reset by the next step that evaluates the
-    /// envelope (a held step, [`PassTables::forward_step_reaches`], leaves them as they are).
+    /// Held at a cap at the last point: the next step that evaluates the envelope puts the car in its best
+    /// gear (a held step, [`PassTables::forward_step_reaches`], clears the shift and leaves the gear).
     pub pinned: bool,
 }
 

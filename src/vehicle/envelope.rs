@@ -628,6 +628,21 @@ impl WorkTable<'_> {
             self.env.work_terms_cold(u_m2ps2)
         }
     }
+
+    /// Positive drive force over a segment from `u_i` to `u_j` (squared speeds) on a slope `g_sin` (N):
+    /// `m (a / rot_ratio + resist + g sin θ)` with `a = (u_j − u_i) / 2ds` (`inv_2ds = 1 / 2ds`) and the
+    /// table's `1 / rot_ratio` and `resist` at `u_i` (Gillespie, *Fundamentals of Vehicle Dynamics*, ch. 2);
+    /// 0 when braking or coasting.
+    #[inline(always)]
+    pub(crate) fn drive_force_n(&self, u_i: f64, u_j: f64, g_sin: f64, inv_2ds: f64) -> f64 {
+        let (inv_rot_ratio, resist) = self.at(u_i);
+        let f = self.env.mass_kg * ((u_j - u_i) * inv_2ds * inv_rot_ratio + resist + g_sin);
+        if f > 0.0 {
+            f
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The forward table at one squared speed: the node at or below it and the fraction to the next.
