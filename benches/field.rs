@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lapsim::driver::Field;
+use lapsim::field::Field;
+use lapsim::line::{path_track, LineOptions, LinePath};
 use lapsim::session::qualifying::{qualifying, QualifyingFormat};
 use lapsim::session::race::{race, RaceFormat};
 use lapsim::session::{LapKind, LapOracle, LapRequest, QssOracle};
-use lapsim::track::line::{path_track, LineOptions, LinePath};
 use lapsim::track::{Centerline, TrackOptions};
 use lapsim::vehicle::Car;
 use rayon::prelude::*;

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use lapsim::line::{LineOptions, RacingLine};
 use lapsim::solver::{LapSolver, Start};
-use lapsim::track::line::{LineOptions, RacingLine};
 use lapsim::track::{Centerline, Track, TrackOptions};
 use lapsim::vehicle::{Car, Envelope};
 

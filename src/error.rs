@@ -66,9 +66,64 @@ pub enum Error {
         /// What is wrong and what would be valid.
         message: String,
     },
-    /// The solver could not produce a physical lap.
-    #[error("solver: {0}")]
-    Solver(String),
+    /// The racing line's Gauss–Newton iteration did not settle within its iteration limit.
+    #[error(
+        "{source_name}: the racing line did not settle in {iterations} iterations (Σκ² still changing by \
+         {residual:.1e} per iteration, relative); raise max_iterations or coarsen the grid"
+    )]
+    LineNotConverged {
+        /// The track.
+        source_name: String,
+        /// Iterations run.
+        iterations: usize,
+        /// Relative change of the objective at the last iteration.
+        residual: f64,
+    },
+    /// A step of the racing line's optimisation (a box-constrained QP) failed.
+    #[error("{source_name}: racing line: the quadratic programme failed ({reason})")]
+    LineQp {
+        /// The track.
+        source_name: String,
+        /// Why.
+        reason: BoxQpError,
+    },
+    /// A flying lap did not become periodic.
+    #[error(
+        "the flying lap did not become periodic in {laps} laps (residual {residual_mps:.3e} m/s)"
+    )]
+    NotPeriodic {
+        /// Forward laps run.
+        laps: usize,
+        /// Change of the start-point speed over the last one (m/s).
+        residual_mps: f64,
+    },
+    /// The car comes to rest and cannot go on.
+    #[error(
+        "the car stops at s = {s_m:.1} m and cannot go on (a slope steeper than it can climb, or a stop \
+         imposed at two consecutive points)"
+    )]
+    CarStops {
+        /// Where (m from the line).
+        s_m: f64,
+    },
+    /// The car cannot move off a grid slot.
+    #[error("the car cannot move off the grid slot {behind_m:.1} m behind the line")]
+    GridStall {
+        /// The slot's distance behind the line (m).
+        behind_m: f64,
+    },
+    /// A result of a lap was asked for before a lap was solved (or after the limits changed).
+    #[error(
+        "no lap solved yet: call solve() first (changing the speed caps discards the last lap)"
+    )]
+    NoLapSolved,
+    /// A numerical factorisation failed on input that passed validation (a bug, or a case the
+    /// validation should have caught).
+    #[error("numerics: {0}")]
+    Numerics(String),
+    /// An internal failure: a poisoned lock, an inconsistent state. Not the user's input.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Writing a result failed.
     /// (The I/O error is part of the message, not the `source()`, as for [`Error::Read`].)
     #[error("{path}: cannot write: {io}")]
@@ -90,3 +145,18 @@ pub enum Error {
 
 /// Result with the library's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Why the box-constrained QP of `numerics::boxqp` failed (here, at the bottom of the layers, so that
+/// [`Error::LineQp`] can carry it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BoxQpError {
+    /// The bounds cross (`lo > hi`) at this index.
+    #[error("crossed bounds at node {0}")]
+    InfeasibleBounds(usize),
+    /// The reduced Hessian is not positive definite.
+    #[error("not positive definite")]
+    NotPositiveDefinite,
+    /// The projected gradient did not vanish.
+    #[error("no convergence in {0} iterations")]
+    NoConvergence(usize),
+}

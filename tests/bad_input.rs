@@ -24,6 +24,8 @@ use proptest::sample::Index;
 const TRACK: &str = "tracks/oschersleben.csv";
 /// The car file, relative to the crate; also the source name given to in-memory variants of it.
 const CAR: &str = "cars/porsche_997_gt3_cup.toml";
+/// The shipped field file.
+const FIELD: &str = "cars/carrera_cup_2007_oschersleben.toml";
 /// File names `lapsim run` writes for the shipped car on Oschersleben.
 const RUN_OUTPUTS: [&str; 4] = [
     "oschersleben__porsche_997_gt3_cup.csv",
@@ -939,10 +941,80 @@ fn cli_run_with_zero_step_fails_cleanly() {
     expect_clean_failure(
         &run,
         &[
-            "invalid option `step_m` = 0",
+            "invalid option `--step-m` = 0",
             "must be a positive number of metres",
         ],
     );
+}
+
+/// Errors name the flag the user typed, not the library's option name: the track and line options of
+/// `run`, `line`'s own `--grid-m`, and the session commands' options.
+#[test]
+fn cli_errors_name_the_flags_the_user_typed() {
+    for (flag, value, message) in [
+        ("--smoothing-m", "-1", "invalid option `--smoothing-m` = -1"),
+        (
+            "--line-grid-m",
+            "0.5",
+            "invalid option `--line-grid-m` = 0.5",
+        ),
+        ("--margin-m", "-1", "invalid option `--margin-m` = -1"),
+    ] {
+        let run = run_lapsim(&project_path(CAR), &project_path(TRACK), &[flag, value]);
+        expect_clean_failure(&run, &[message]);
+    }
+    let lapsim = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lapsim"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run the lapsim binary")
+    };
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    for (args, message) in [
+        (
+            vec!["line", "--car", CAR, "--track", TRACK, "--grid-m", "0.5"],
+            "invalid option `--grid-m` = 0.5",
+        ),
+        (
+            vec![
+                "qualifying",
+                "--field",
+                FIELD,
+                "--track",
+                TRACK,
+                "--runs",
+                "0",
+            ],
+            "invalid option `--runs` = 0",
+        ),
+        (
+            vec!["race", "--field", FIELD, "--track", TRACK, "--step-m", "0"],
+            "invalid option `--step-m` = 0",
+        ),
+        (
+            vec![
+                "race",
+                "--field",
+                FIELD,
+                "--track",
+                TRACK,
+                "--drivers",
+                "999",
+            ],
+            "invalid option `--drivers` = 999",
+        ),
+    ] {
+        let mut args = args;
+        args.extend(["--out", out_dir]);
+        let o = lapsim(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert_eq!(dir_entries(out.path()), Vec::<String>::new());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use lapsim::plot::{self, PanelMap};
+use lapsim::app::plot::{self, PanelMap};
 use lapsim::solver::{LapSolver, Start, Telemetry};
 use lapsim::vehicle::Envelope;
 

@@ -5,11 +5,11 @@ mod common;
 use std::sync::OnceLock;
 
 use common::*;
-use lapsim::driver::Field;
+use lapsim::field::Field;
+use lapsim::line::{path_track, LineOptions, LinePath};
 use lapsim::session::qualifying::{qualifying, QualifyingFormat};
 use lapsim::session::race::{race, RaceFormat};
 use lapsim::session::{LapKind, LapOracle, LapRequest, QssOracle};
-use lapsim::track::line::{path_track, LineOptions, LinePath};
 use lapsim::track::{Centerline, TrackOptions};
 use lapsim::Error;
 
@@ -24,7 +24,7 @@ fn oracle() -> &'static QssOracle {
         let c = Centerline::from_file(&project_path("tracks/oschersleben.csv")).unwrap();
         let (track, _) = path_track(
             &c,
-            &LinePath::Optimal(LineOptions::default()),
+            &LinePath::MinimumCurvature(LineOptions::default()),
             &car,
             TrackOptions {
                 step_m: 2.0,

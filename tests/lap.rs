@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use lapsim::solver::{
-    CornerTable, LapSolver, LogCurvature, Start, Workspace, PERIODIC_TOLERANCE_MPS,
+    CornerTable, LapSolver, LogCurvature, Start, Tables, Workspace, PERIODIC_TOLERANCE_MPS,
 };
 use lapsim::track::{Centerline, Track, TrackOptions};
 use lapsim::vehicle::{Envelope, Shares, G_MPS2};
@@ -222,6 +222,7 @@ fn hilly(name: &str, amplitude_m: f64, periods: f64, step_m: f64) -> Track {
 fn chunked_passes_match_the_reference_on_hills_for_every_driver() {
     let env = Envelope::new(&gt3_cup().with_fuel_kg(60.0).unwrap());
     let table = CornerTable::new(&env);
+    let tables = Tables::new(&env);
     let mut laps = 0;
     for name in ["oschersleben", "norisring"] {
         for (amplitude_m, periods) in [(10.0, 3.0), (2.0, 20.0)] {
@@ -233,7 +234,7 @@ fn chunked_passes_match_the_reference_on_hills_for_every_driver() {
                     let solver = || {
                         LapSolver::for_driver(
                             &t,
-                            &env,
+                            &tables,
                             &table,
                             &log_kappa,
                             shares,

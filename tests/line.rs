@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
+use lapsim::line::{path_track, read_line_file, LineOptions, LinePath, RacingLine};
 use lapsim::solver::{LapSolver, Start};
-use lapsim::track::line::{path_track, read_line_file, LineOptions, LinePath, RacingLine};
 use lapsim::track::{Centerline, Track, TrackOptions};
 use lapsim::vehicle::Envelope;
 use lapsim::Error;
@@ -58,7 +58,7 @@ fn line_stays_inside_its_bounds_at_every_resampled_point() {
         let c = centreline(name);
         let (track, line) = path_track(
             &c,
-            &LinePath::Optimal(opt),
+            &LinePath::MinimumCurvature(opt),
             &gt3_cup(),
             TrackOptions::default(),
         )
@@ -160,7 +160,7 @@ fn line_beats_centreline_on_every_shipped_circuit() {
         let opts = TrackOptions::default();
         let (line_track, _) = path_track(
             &c,
-            &LinePath::Optimal(LineOptions::default()),
+            &LinePath::MinimumCurvature(LineOptions::default()),
             &gt3_cup(),
             opts,
         )
@@ -189,7 +189,7 @@ fn line_agrees_with_tum_minimum_curvature_line() {
     let opts = TrackOptions::default();
     let (ours, _) = path_track(
         &c,
-        &LinePath::Optimal(LineOptions::default()),
+        &LinePath::MinimumCurvature(LineOptions::default()),
         &gt3_cup(),
         opts,
     )
@@ -230,7 +230,7 @@ fn too_narrow_track_is_an_error_naming_the_position() {
     .unwrap();
     let err = path_track(
         &narrow,
-        &LinePath::Optimal(LineOptions::default()),
+        &LinePath::MinimumCurvature(LineOptions::default()),
         &gt3_cup(),
         TrackOptions::default(),
     )
@@ -254,12 +254,15 @@ fn unconverged_line_is_an_error() {
     };
     let err = path_track(
         &c,
-        &LinePath::Optimal(opt),
+        &LinePath::MinimumCurvature(opt),
         &gt3_cup(),
         TrackOptions::default(),
     )
     .unwrap_err();
-    assert!(matches!(err, Error::Solver(_)), "{err}");
+    assert!(
+        matches!(err, Error::LineNotConverged { iterations: 2, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("did not settle"), "{err}");
 }
 
@@ -290,8 +293,13 @@ fn minimum_time_blend_is_faster_and_stays_on_the_track() {
     for name in ["oschersleben", "norisring"] {
         let c = centreline(name);
         let opts = TrackOptions::default();
-        let (curv, _) =
-            path_track(&c, &LinePath::Optimal(LineOptions::default()), &car, opts).unwrap();
+        let (curv, _) = path_track(
+            &c,
+            &LinePath::MinimumCurvature(LineOptions::default()),
+            &car,
+            opts,
+        )
+        .unwrap();
         let (fast, line) = path_track(
             &c,
             &LinePath::MinimumTime(LineOptions::default()),
@@ -312,12 +320,17 @@ fn minimum_time_blend_is_faster_and_stays_on_the_track() {
             assert!(tc - tf > 0.1, "the refinement gains only {:.3} s", tc - tf);
         }
         for (o, (lo, hi)) in line.unwrap().offset_m.iter().zip(
-            path_track(&c, &LinePath::Optimal(LineOptions::default()), &car, opts)
-                .unwrap()
-                .1
-                .unwrap()
-                .bounds_m
-                .iter(),
+            path_track(
+                &c,
+                &LinePath::MinimumCurvature(LineOptions::default()),
+                &car,
+                opts,
+            )
+            .unwrap()
+            .1
+            .unwrap()
+            .bounds_m
+            .iter(),
         ) {
             assert!(*o >= lo - 1e-12 && *o <= hi + 1e-12);
         }
@@ -340,7 +353,7 @@ fn line_keeps_the_elevation() {
     let hilly = Centerline::from_csv_str("hilly", &with_z).unwrap();
     let flat = centreline("oschersleben");
     let car = gt3_cup();
-    let path = LinePath::Optimal(LineOptions::default());
+    let path = LinePath::MinimumCurvature(LineOptions::default());
     let (th, _) = path_track(&hilly, &path, &car, TrackOptions::default()).unwrap();
     let (tf, _) = path_track(&flat, &path, &car, TrackOptions::default()).unwrap();
     assert!(th.has_elevation() && !tf.has_elevation());
@@ -362,14 +375,25 @@ fn line_grid_range_ends_work() {
             grid_step_m: grid,
             ..LineOptions::default()
         };
-        let (t, _) =
-            path_track(&c, &LinePath::Optimal(opt), &car, TrackOptions::default()).unwrap();
+        let (t, _) = path_track(
+            &c,
+            &LinePath::MinimumCurvature(opt),
+            &car,
+            TrackOptions::default(),
+        )
+        .unwrap();
         println!("grid {grid} m: lap {:.3} s", lap(&t));
     }
     let opt = LineOptions {
         grid_step_m: 0.5,
         ..LineOptions::default()
     };
-    let err = path_track(&c, &LinePath::Optimal(opt), &car, TrackOptions::default()).unwrap_err();
+    let err = path_track(
+        &c,
+        &LinePath::MinimumCurvature(opt),
+        &car,
+        TrackOptions::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("between 1 m and 10 m"), "{err}");
 }

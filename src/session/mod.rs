@@ -6,6 +6,7 @@
 //! `(seed, run, session part, driver)` only ([`stream`]), and the parallel loops (rayon) only map drivers or
 //! runs to results that are gathered in order, so results are bit-identical whatever the thread count.
 
+pub mod monte_carlo;
 pub mod oracle;
 pub mod qualifying;
 pub mod race;
@@ -64,7 +65,7 @@ pub const SLIP_SPEED_FACTOR: f64 = 0.75;
 /// A driver out on track: skill, own random stream and the fuel on board. Each lap draws the shares'
 /// scatter and the chance of a slip, solves the lap and burns its fuel.
 pub struct DriverRun<'a> {
-    skill: &'a crate::driver::Skill,
+    skill: &'a crate::field::Skill,
     rng: ChaCha12Rng,
     scatter: rand_distr::Normal<f64>,
     /// Fuel on board (kg).
@@ -74,12 +75,12 @@ pub struct DriverRun<'a> {
 impl<'a> DriverRun<'a> {
     /// A driver with `skill`, drawing from `rng`, starting with `fuel_kg`.
     pub fn new(
-        skill: &'a crate::driver::Skill,
+        skill: &'a crate::field::Skill,
         rng: ChaCha12Rng,
         fuel_kg: f64,
     ) -> crate::Result<Self> {
         let scatter = rand_distr::Normal::new(0.0, skill.consistency_sd.max(1e-12))
-            .map_err(|e| crate::Error::Solver(format!("scatter distribution: {e}")))?;
+            .map_err(|e| crate::Error::Internal(format!("scatter distribution: {e}")))?;
         Ok(Self {
             skill,
             rng,

@@ -62,7 +62,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
-use crate::solver::{CornerTable, LapSolver, LogCurvature, Start, Workspace};
+use crate::solver::{CornerTable, LapSolver, LogCurvature, Start, Tables, Workspace};
 use crate::track::Track;
 use crate::vehicle::{Car, Envelope, Shares};
 
@@ -81,7 +81,7 @@ pub struct QssOracle {
     car: Car,
     track: Track,
     log_kappa: LogCurvature,
-    cache: Mutex<HashMap<i64, Arc<(Envelope, CornerTable)>>>,
+    cache: Mutex<HashMap<i64, Arc<(Tables, CornerTable)>>>,
     pool: Mutex<Vec<Workspace>>,
 }
 
@@ -105,14 +105,14 @@ impl QssOracle {
         &self.track
     }
 
-    /// Envelope and corner table for a fuel load. Deterministic: whichever thread builds an entry, it is the
+    /// The solver's tables and the corner table for a fuel load. Deterministic: whichever thread builds an entry, it is the
     /// same function of the rounded fuel load.
-    fn base(&self, fuel_kg: f64) -> Result<Arc<(Envelope, CornerTable)>> {
+    fn base(&self, fuel_kg: f64) -> Result<Arc<(Tables, CornerTable)>> {
         let key = (fuel_kg / FUEL_STEP_KG).round() as i64;
         if let Some(b) = self
             .cache
             .lock()
-            .map_err(|_| Error::Solver("oracle cache poisoned".into()))?
+            .map_err(|_| Error::Internal("oracle cache poisoned".into()))?
             .get(&key)
         {
             return Ok(Arc::clone(b));
@@ -120,11 +120,11 @@ impl QssOracle {
         let car = self.car.with_fuel_kg(key as f64 * FUEL_STEP_KG)?;
         let env = Envelope::new(&car);
         let table = CornerTable::new(&env);
-        let entry = Arc::new((env, table));
+        let entry = Arc::new((Tables::new(&env), table));
         let mut cache = self
             .cache
             .lock()
-            .map_err(|_| Error::Solver("oracle cache poisoned".into()))?;
+            .map_err(|_| Error::Internal("oracle cache poisoned".into()))?;
         Ok(Arc::clone(cache.entry(key).or_insert(entry)))
     }
 
@@ -204,7 +204,7 @@ impl LapOracle for QssOracle {
         let pool = || {
             self.pool
                 .lock()
-                .map_err(|_| Error::Solver("oracle buffer pool poisoned".into()))
+                .map_err(|_| Error::Internal("oracle buffer pool poisoned".into()))
         };
         let ws = pool()?.pop().unwrap_or_default();
         let (out, ws) = self.lap_with(r, ws);

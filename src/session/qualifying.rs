@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{stream, tyre_grip, DriverRun, LapKind, LapOracle, LapRecord};
-use crate::driver::{Entry, Field};
 use crate::error::Result;
+use crate::field::{Entry, Field};
 
 /// Session lengths and the shoot-out size.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -19,8 +19,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{stream, tyre_grip, DriverRun, LapKind, LapOracle, LapRecord, LapRequest};
-use crate::driver::Field;
 use crate::error::Result;
+use crate::field::Field;
 
 /// Race distance, start and traffic parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -9,7 +9,7 @@
 //!   or tyre-limited, the friction ellipse's clamp) keep their outcome for long stretches of track, so they
 //!   are branches, which the processor predicts: the chain does not wait for the arm not taken (while the
 //!   car is engine-limited, not for the square root of the tyre limit), and a pinned step (`u = u_lim`) does
-//!   not wait for its predecessor at all. See [`crate::vehicle::envelope`]'s `keep_branch`.
+//!   not wait for its predecessor at all. See [`crate::numerics::table::keep_branch`].
 //! * **Chunks.** A pass *forgets* its past wherever it is pinned (the drive state is reset too), so the lap
 //!   splits into chunks that start at slow corners. [`run_chunked`] cuts the lap at the slow corners (local
 //!   minima of the corner limit, but not one in the shadow of a slower corner just before it, which the pass
@@ -29,9 +29,9 @@
 //!
 //! Nothing here allocates: plans, queues and lanes are fixed-size arrays on the stack.
 
+use super::tables::{clamp_to_cap, PassTables, Tables};
 use super::SHIFT_HYSTERESIS;
-use crate::vehicle::envelope::{clamp_to_cap, keep_branch, PassTables};
-use crate::vehicle::Envelope;
+use crate::numerics::table::keep_branch;
 
 /// Most chunks a pass is cut into.
 const MAX_CHUNKS: usize = 64;
@@ -58,7 +58,7 @@ macro_rules! each_lane {
 
 /// The per-point data the passes read.
 pub(super) struct PassData<'a> {
-    pub env: &'a Envelope,
+    pub tables: &'a Tables,
     pub kappa_abs: &'a [f64],
     /// g sin θ of each segment (m/s²).
     pub g_sin: &'a [f64],
@@ -85,7 +85,7 @@ impl<'a> View<'a> {
     /// The view of `d` for a pass of `n` points.
     pub(super) fn new(d: &PassData<'a>, n: usize) -> Self {
         Self {
-            tab: d.env.pass_tables(d.shares.traction(), d.shares.brake()),
+            tab: d.tables.pass_tables(d.shares.traction(), d.shares.brake()),
             kappa_abs: &d.kappa_abs[..n],
             g_sin: &d.g_sin[..n],
             u_lim: &d.u_lim[..n],
@@ -498,7 +498,7 @@ fn plan<P: Pass>(pass: &P, d: &PassData<'_>, n: usize) -> Plan {
         count: 1,
     };
     let u_lim = &d.u_lim[..n];
-    let v_top = d.env.top_speed_mps();
+    let v_top = d.tables.envelope().top_speed_mps();
     let slow = 0.5 * v_top * v_top;
     // Local minima on every CORNER_STRIDE-th point, each refined by descending to the minimum nearby.
     let mut corners = [(0usize, 0usize); MAX_CHUNKS];

@@ -61,10 +61,10 @@ pub struct LapSummary {
 impl Telemetry {
     pub(super) fn new(solver: &LapSolver<'_>, lap: Lap) -> Self {
         let track = solver.track;
-        let env = solver.env;
+        let env = solver.tables.envelope();
         let n = track.len();
         let ds = track.step_m();
-        let v = solver.v.clone();
+        let v = solver.ws.v.clone();
         let next_v = |i: usize| if i + 1 == n { solver.v_end } else { v[i + 1] };
         let mut t_s = Vec::with_capacity(n);
         let mut ax = Vec::with_capacity(n);

@@ -2,8 +2,8 @@
 //! curvature, widths and gradient at every point.
 //!
 //! Pipeline: [`Centerline`] (validated survey points) → periodic cubic spline through them in the chord
-//! length, sampled at the step `h` ([`spline`]) → periodic Whittaker smoothing of x(s), y(s) and z(s) with a cutoff wavelength in metres
-//! ([`smooth`]) → curvature `κ = (x'y'' − y'x'') / (x'² + y'²)^{3/2}` by central differences →
+//! length, sampled at the step `h` ([`crate::numerics::spline`]) → periodic Whittaker smoothing of x(s), y(s) and z(s) with a cutoff wavelength in metres
+//! ([`crate::numerics::smooth`]) → curvature `κ = (x'y'' − y'x'') / (x'² + y'²)^{3/2}` by central differences →
 //! second resampling to a uniform step on the smoothed loop.
 //!
 //! Survey points are noisy, and a polyline through them has all its curvature at the vertices: raw finite
@@ -15,20 +15,16 @@
 //! Sign conventions: curvature is positive for a left turn (counter-clockwise); `heading_rad` is measured from
 //! the x axis; `gradient` is sin θ of the slope, positive uphill.
 
-pub mod banded;
-pub mod boxqp;
 pub mod centerline;
-pub mod line;
 pub mod reader;
-pub mod smooth;
-pub mod spline;
 
 pub use centerline::Centerline;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use smooth::PeriodicSmoother;
+use crate::numerics::smooth::PeriodicSmoother;
+use crate::numerics::spline;
 
 /// Shortest allowed step (m): finer than this only costs memory.
 pub const MIN_STEP_M: f64 = 0.01;

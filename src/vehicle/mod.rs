@@ -28,6 +28,9 @@ use std::path::Path;
 pub use envelope::{Envelope, EnvelopeNode};
 pub use params::{CarParams, DrivenAxle};
 
+/// Linear interpolation in an increasing table (the torque curve), re-exported from [`crate::numerics`].
+pub use crate::numerics::table::interp;
+
 use crate::error::{Error, Result};
 
 /// Standard gravity (m/s²), CGPM 1901.
@@ -372,20 +375,6 @@ fn solve_fixed_point(f: impl Fn(f64) -> f64) -> f64 {
         }
     }
     0.5 * (lo + hi)
-}
-
-/// Linear interpolation in a strictly increasing table, clamped at both ends.
-pub fn interp(xs: &[f64], ys: &[f64], x: f64) -> f64 {
-    let n = xs.len();
-    if x <= xs[0] {
-        return ys[0];
-    }
-    if x >= xs[n - 1] {
-        return ys[n - 1];
-    }
-    let k = xs.partition_point(|&v| v <= x) - 1;
-    let t = (x - xs[k]) / (xs[k + 1] - xs[k]);
-    ys[k] + t * (ys[k + 1] - ys[k])
 }
 
 fn validate(p: &CarParams, source: &str) -> Result<()> {

@@ -40,7 +40,7 @@ impl PeriodicSpline {
             })
             .collect();
         if n < 3 || h.iter().any(|&x| !(x > 0.0 && x.is_finite())) {
-            return Err(Error::Solver(
+            return Err(Error::Numerics(
                 "spline knots must be at least 3 and strictly increasing around the loop".into(),
             ));
         }
@@ -53,7 +53,7 @@ impl PeriodicSpline {
             coo.push(i, (i + 1) % n, hi);
         }
         let chol = CscCholesky::factor(&CscMatrix::from(&coo))
-            .map_err(|e| Error::Solver(format!("spline factorisation failed: {e}")))?;
+            .map_err(|e| Error::Numerics(format!("spline factorisation failed: {e}")))?;
         let mut rhs = DMatrix::zeros(n, ys.len());
         for (c, y) in ys.iter().enumerate() {
             for i in 0..n {

@@ -7,8 +7,8 @@ use plotters::style::FontStyle;
 
 use super::laps::PALETTE;
 use super::{register_fonts, save_png, PanelMap, FONT};
-use crate::driver::Field;
 use crate::error::{Error, Result};
+use crate::field::Field;
 use crate::session::qualifying::QualifyingResult;
 use crate::session::race::RaceResult;
 
@@ -73,7 +73,7 @@ pub fn qualifying_gaps(path: &Path, title: &str, q: &QualifyingResult) -> Result
                     g.position,
                     g.number,
                     g.name,
-                    crate::report::format_lap_time(g.best_s),
+                    crate::laptime::format_lap_time(g.best_s),
                     g.gap_to_pole_s
                 ),
                 (g.gap_to_pole_s + gmax * 0.01, y),

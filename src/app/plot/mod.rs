@@ -14,8 +14,9 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use super::output::write_atomic;
 use crate::error::{Error, Result};
-use crate::report::{format_lap_time, write_atomic};
+use crate::laptime::format_lap_time;
 use crate::solver::Telemetry;
 
 /// Font family name under which DejaVu Sans is registered.

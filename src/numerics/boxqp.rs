@@ -102,16 +102,7 @@ pub struct BoxQpSolution {
     pub iterations: usize,
 }
 
-/// Why [`solve`] failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BoxQpError {
-    /// The bounds cross (`lo > hi`) at this index.
-    InfeasibleBounds(usize),
-    /// The reduced Hessian is not positive definite.
-    NotPositiveDefinite,
-    /// The projected gradient did not vanish.
-    NoConvergence(usize),
-}
+pub use crate::error::BoxQpError;
 
 fn objective(h: &CyclicBanded, g: &[f64], x: &[f64], hx: &mut [f64]) -> f64 {
     h.mul(x, hx);

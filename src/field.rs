@@ -1,4 +1,4 @@
-//! Drivers: the skill parameters of an entry and the field file that lists the entries.
+//! The field: the entries of an event, their drivers' skill parameters, and the field file that lists them.
 //!
 //! Skill acts *inside* the QSS solve, as shares of the car's capacities that the driver uses — never as a
 //! lap-time offset added afterwards:

@@ -8,7 +8,7 @@ use plotters::style::FontStyle;
 
 use super::{register_fonts, save_png, PanelMap, FONT};
 use crate::error::{Error, Result};
-use crate::report::format_lap_time;
+use crate::laptime::format_lap_time;
 use crate::solver::Telemetry;
 use crate::vehicle::Envelope;
 

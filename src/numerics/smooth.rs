@@ -33,7 +33,7 @@ impl PeriodicSmoother {
     /// Factorises `I + λ DᵀD` for `n ≥ 5` samples on a loop.
     pub fn new(n: usize, lambda: f64) -> Result<Self> {
         if n < 5 || !(lambda.is_finite() && lambda >= 0.0) {
-            return Err(Error::Solver(format!(
+            return Err(Error::Numerics(format!(
                 "smoother needs at least 5 samples and a finite λ ≥ 0 (got n = {n}, λ = {lambda})"
             )));
         }
@@ -47,7 +47,7 @@ impl PeriodicSmoother {
         }
         let csc = CscMatrix::from(&coo);
         let chol = CscCholesky::factor(&csc)
-            .map_err(|e| Error::Solver(format!("smoother factorisation failed: {e}")))?;
+            .map_err(|e| Error::Numerics(format!("smoother factorisation failed: {e}")))?;
         Ok(Self { chol, n })
     }
 

@@ -1,0 +1,324 @@
+//! The command line's arguments (clap): the commands and the option groups they share.
+//!
+//! One definition of each option: the track geometry (`--step-m`, `--smoothing-m`) and the path driven
+//! (`--line`, `--line-file`, `--line-grid-m`, `--margin-m`) are groups that every command takes, flattened
+//! into its arguments (and, for the JSON records, into the same keys).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::line::{LineOptions, LinePath};
+use crate::solver::Start;
+use crate::track::TrackOptions;
+
+/// lapsim: quasi-steady-state lap-time simulation of a point-mass car on a circuit.
+#[derive(Debug, Parser)]
+#[command(name = "lapsim", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; without a subcommand, the whole Oschersleben 2007 weekend (`weekend`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate one lap and write telemetry (CSV), a summary (JSON) and a speed trace (PNG).
+    Run(RunArgs),
+    /// Fit one grip scale (multiplying both friction coefficients) so the lap matches a reference time.
+    Calibrate(CalibrateArgs),
+    /// Compute the minimum-curvature racing line and write it as CSV.
+    Line(LineArgs),
+    /// Qualifying of a field in the 2007 Carrera Cup format: the grid.
+    Qualifying(QualifyingArgs),
+    /// Qualifying, then the race from that grid: the classification and race pace.
+    Race(RaceArgs),
+    /// The shipped Oschersleben 2007 event end to end: the lap, qualifying, the race, every chart, and
+    /// output/weekend.md. What plain `lapsim` does.
+    Weekend(WeekendArgs),
+}
+
+/// How the centreline is turned into a track: the options of [`TrackOptions`] as flags.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct GeometryArgs {
+    /// Arc-length step between track points (m).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = TrackOptions::default().step_m,
+        value_name = "M"
+    )]
+    pub step_m: f64,
+    /// Cutoff wavelength of the centreline smoother (m); 0 = no smoothing.
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = TrackOptions::default().smoothing_wavelength_m,
+        value_name = "M"
+    )]
+    pub smoothing_m: f64,
+}
+
+impl GeometryArgs {
+    /// The track options these flags give.
+    pub fn options(&self) -> TrackOptions {
+        TrackOptions {
+            step_m: self.step_m,
+            smoothing_wavelength_m: self.smoothing_m,
+        }
+    }
+}
+
+impl Default for GeometryArgs {
+    fn default() -> Self {
+        let o = TrackOptions::default();
+        Self {
+            step_m: o.step_m,
+            smoothing_m: o.smoothing_wavelength_m,
+        }
+    }
+}
+
+/// The path driven: a computed line, the centreline, or a line from a file.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct LineChoice {
+    /// The path driven: the fastest blend of minimum curvature and a short path (default), the pure
+    /// minimum-curvature line, or the centreline.
+    #[arg(long, value_enum, default_value_t = LineArg::Optimal)]
+    pub line: LineArg,
+    /// Drive a line from a file instead (CSV `x_m, y_m`, the racetrack-database racing-line format).
+    #[arg(long, value_name = "FILE")]
+    pub line_file: Option<PathBuf>,
+    /// Optimisation grid of the racing line (m).
+    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
+    pub line_grid_m: f64,
+    /// Gap kept between the car's side and the track edge on the racing line (m).
+    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().margin_m, value_name = "M")]
+    pub margin_m: f64,
+}
+
+impl Default for LineChoice {
+    fn default() -> Self {
+        let o = LineOptions::default();
+        Self {
+            line: LineArg::Optimal,
+            line_file: None,
+            line_grid_m: o.grid_step_m,
+            margin_m: o.margin_m,
+        }
+    }
+}
+
+impl LineChoice {
+    /// The path these flags ask for: the one mapping from the command line's choice to a [`LinePath`].
+    pub fn path(&self) -> LinePath {
+        let opt = LineOptions {
+            grid_step_m: self.line_grid_m,
+            margin_m: self.margin_m,
+            ..LineOptions::default()
+        };
+        match (&self.line_file, self.line) {
+            (Some(f), _) => LinePath::File(f.clone()),
+            (None, LineArg::Centreline) => LinePath::Centreline,
+            (None, LineArg::MinCurvature) => LinePath::MinimumCurvature(opt),
+            (None, LineArg::Optimal) => LinePath::MinimumTime(opt),
+        }
+    }
+}
+
+/// The path choice on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+pub enum LineArg {
+    /// Minimum-time refinement: the blend of minimum curvature and path length that laps fastest.
+    Optimal,
+    /// The pure minimum-curvature line inside the track limits.
+    MinCurvature,
+    /// The surveyed centreline.
+    Centreline,
+}
+
+/// The lap start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+pub enum StartArg {
+    /// Periodic flying lap.
+    Flying,
+    /// From rest at the line.
+    Standing,
+}
+
+impl From<StartArg> for Start {
+    fn from(s: StartArg) -> Self {
+        match s {
+            StartArg::Flying => Start::Flying,
+            StartArg::Standing => Start::Standing,
+        }
+    }
+}
+
+/// Inputs shared by every lap command.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct LapInputs {
+    /// Car file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub car: PathBuf,
+    /// Track file (CSV: x_m, y_m, w_tr_right_m, w_tr_left_m[, z_m]).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// Track geometry.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub geometry: GeometryArgs,
+    /// Flying (periodic) lap or standing start.
+    #[arg(long, value_enum, default_value_t = StartArg::Flying)]
+    pub start: StartArg,
+    /// The path driven.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub line: LineChoice,
+}
+
+/// `lapsim run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Car, track and lap options.
+    #[command(flatten)]
+    pub inputs: LapInputs,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Do not draw the speed-trace PNG.
+    #[arg(long)]
+    pub no_plot: bool,
+}
+
+/// `lapsim calibrate`.
+#[derive(Debug, Clone, Args)]
+pub struct CalibrateArgs {
+    /// Car, track and lap options.
+    #[command(flatten)]
+    pub inputs: LapInputs,
+    /// Reference lap time, m:ss.sss (or seconds).
+    #[arg(long, value_name = "M:SS.SSS")]
+    pub target: String,
+}
+
+/// `lapsim line`.
+#[derive(Debug, Clone, Args)]
+pub struct LineArgs {
+    /// Car file (TOML): its width bounds the line.
+    #[arg(long, value_name = "FILE")]
+    pub car: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// Optimisation grid (m).
+    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
+    pub grid_m: f64,
+    /// Gap kept between the car's side and the track edge (m).
+    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().margin_m, value_name = "M")]
+    pub margin_m: f64,
+    /// Cutoff wavelength of the centreline smoother (m).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = TrackOptions::default().smoothing_wavelength_m,
+        value_name = "M"
+    )]
+    pub smoothing_m: f64,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// What every session command (`qualifying`, `race`) takes.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct SessionArgs {
+    /// Field file (TOML): the entries and their skills, and the car file.
+    #[arg(long, value_name = "FILE")]
+    pub field: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// Track geometry.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub geometry: GeometryArgs,
+    /// The path driven (as for `run`).
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub line: LineChoice,
+    /// Seed of the random streams (lap-to-lap scatter, slips).
+    #[arg(long, default_value_t = 2007, allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Monte Carlo repetitions with derived seeds (1 = a single weekend).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
+    pub runs: u64,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `lapsim qualifying`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct QualifyingArgs {
+    /// Field, track, line and Monte Carlo options.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub session: SessionArgs,
+}
+
+/// `lapsim race`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct RaceArgs {
+    /// Field, track, line and Monte Carlo options.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub session: SessionArgs,
+    /// Car numbers to draw in the race chart (lap times and gaps to the leader); default: the top five.
+    #[arg(long, value_delimiter = ',', value_name = "N,N,...")]
+    pub drivers: Vec<u32>,
+}
+
+/// `lapsim weekend`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct WeekendArgs {
+    /// Field file (TOML).
+    #[arg(
+        long,
+        default_value = "cars/carrera_cup_2007_oschersleben.toml",
+        value_name = "FILE"
+    )]
+    pub field: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, default_value = "tracks/oschersleben.csv", value_name = "FILE")]
+    pub track: PathBuf,
+    /// Track geometry.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub geometry: GeometryArgs,
+    /// The path driven (as for `run`).
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub line: LineChoice,
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 2007, allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+impl Default for WeekendArgs {
+    fn default() -> Self {
+        Self {
+            field: "cars/carrera_cup_2007_oschersleben.toml".into(),
+            track: "tracks/oschersleben.csv".into(),
+            geometry: GeometryArgs::default(),
+            line: LineChoice::default(),
+            seed: 2007,
+            out: "output".into(),
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The minimum-curvature line: a closed line inside the track limits that minimises Σκ².
+//!
+//! The line is the centreline shifted sideways, `p_i = r_i + α_i n_i` (`n_i` the left normal of the smoothed
+//! centreline, `α_i` positive to the left), with each offset bounded so the car stays on the track:
+//! `−(w_right − b/2 − margin) ≤ α ≤ w_left − b/2 − margin` for a car of width `b`. It minimises the summed
+//! squared curvature `Σ κ_i²` — the classic minimum-curvature line, which keeps the car's lateral demand
+//! `v² κ` low so it can carry speed — with the discrete curvature of three consecutive points,
+//! `κ_i = (d × d₂) / |d|³`, `d = (p_{i+1} − p_{i−1})/2`, `d₂ = p_{i+1} − 2 p_i + p_{i−1}`.
+//!
+//! `κ(α)` is non-linear, so it is linearised about the current line, `κ ≈ κ₀ + J δ` with `J` tridiagonal,
+//! and each Gauss–Newton step solves the box-constrained QP `min ½‖κ₀ + J δ‖² + ½ μ‖δ‖²` on the offsets
+//! ([`crate::numerics::boxqp`]), with Levenberg–Marquardt damping `μ` that is raised whenever a step fails to lower
+//! `Σ κ²`. It stops when `Σ κ²` settles; if it does not within [`LineOptions::max_iterations`] the
+//! computation fails with an error rather than return an unconverged line.
+//!
+//! References: F. Braghin et al., "Race driver model", Computers & Structures 86 (2008) 1503–1516
+//! (minimum-curvature line as a QP in lateral offsets); A. Heilmeier et al., "Minimum curvature trajectory
+//! planning and control for an autonomous race car", Vehicle System Dynamics 58 (2020) 1497–1527 (the
+//! linearise-and-iterate QP used by TUM's racing lines).
+
+use serde::Serialize;
+
+use super::LineOptions;
+use crate::error::{Error, Result};
+use crate::numerics::boxqp::{self, CyclicBanded};
+use crate::track::{Centerline, Track, TrackOptions};
+
+/// A closed racing line on the optimisation grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct RacingLine {
+    /// Arc length of each node along the reference centreline (m).
+    pub s_ref_m: Vec<f64>,
+    /// Elevation of each node (m): the reference's at the same arc length; `None` on a flat track.
+    pub z_m: Option<Vec<f64>>,
+    /// Line position (m).
+    pub x_m: Vec<f64>,
+    /// Line position (m).
+    pub y_m: Vec<f64>,
+    /// Lateral offset from the centreline, positive to the left (m).
+    pub offset_m: Vec<f64>,
+    /// Discrete curvature of the line at each node (1/m).
+    pub curvature_1pm: Vec<f64>,
+    /// Distance from the line to the right edge along the centreline normal (m).
+    pub w_right_m: Vec<f64>,
+    /// Distance from the line to the left edge along the centreline normal (m).
+    pub w_left_m: Vec<f64>,
+    /// Lower and upper offset bounds (m).
+    pub bounds_m: Vec<(f64, f64)>,
+    /// Gauss–Newton iterations used.
+    pub iterations: usize,
+    /// Σ κ² of the line and of the reference centreline on the grid (1/m²).
+    pub sum_kappa2: (f64, f64),
+    /// Closed polyline length of the line and of the reference (m).
+    pub length_m: (f64, f64),
+}
+
+/// Discrete curvature of the closed polyline `(x, y)` at every node, and its Jacobian with respect to offsets
+/// along `(nx, ny)` (three entries per node: towards i−1, i, i+1).
+fn curvature_and_jacobian(
+    x: &[f64],
+    y: &[f64],
+    nx: &[f64],
+    ny: &[f64],
+    kappa: &mut [f64],
+    jac: Option<&mut [[f64; 3]]>,
+) {
+    let n = x.len();
+    let cross = |a: (f64, f64), b: (f64, f64)| a.0 * b.1 - a.1 * b.0;
+    let mut jac = jac;
+    for i in 0..n {
+        let (a, b) = ((i + n - 1) % n, (i + 1) % n);
+        let d = ((x[b] - x[a]) * 0.5, (y[b] - y[a]) * 0.5);
+        let dd = (x[b] - 2.0 * x[i] + x[a], y[b] - 2.0 * y[i] + y[a]);
+        let c = cross(d, dd);
+        let l2 = d.0 * d.0 + d.1 * d.1;
+        let l = l2.sqrt();
+        let l3 = l2 * l;
+        kappa[i] = c / l3;
+        if let Some(j) = jac.as_deref_mut() {
+            // ∂d and ∂d₂ for offsets at a, i, b.
+            let dd_d = [
+                (-0.5 * nx[a], -0.5 * ny[a]),
+                (0.0, 0.0),
+                (0.5 * nx[b], 0.5 * ny[b]),
+            ];
+            let dd_dd = [(nx[a], ny[a]), (-2.0 * nx[i], -2.0 * ny[i]), (nx[b], ny[b])];
+            for k in 0..3 {
+                let dc = cross(dd_d[k], dd) + cross(d, dd_dd[k]);
+                let dl = d.0 * dd_d[k].0 + d.1 * dd_d[k].1;
+                j[i][k] = dc / l3 - 3.0 * c * dl / (l3 * l2);
+            }
+        }
+    }
+}
+impl RacingLine {
+    /// Computes the minimum-curvature line of `reference` (a centreline [`Track`] built at the grid step) for
+    /// a car `car_width_m` wide.
+    pub fn minimum_curvature(
+        reference: &Track,
+        car_width_m: f64,
+        opt: &LineOptions,
+    ) -> Result<Self> {
+        let n = reference.len();
+        let name = reference.source_name().to_string();
+        let (rx, ry) = (reference.x_m(), reference.y_m());
+        let nx: Vec<f64> = reference.heading_rad().iter().map(|h| -h.sin()).collect();
+        let ny: Vec<f64> = reference.heading_rad().iter().map(|h| h.cos()).collect();
+        let half = 0.5 * car_width_m + opt.margin_m;
+        let mut lo = Vec::with_capacity(n);
+        let mut hi = Vec::with_capacity(n);
+        // Each node's bounds use the narrowest width of it and its neighbours: the line between two nodes is
+        // interpolated, and survey widths can change by a metre within a few metres.
+        let narrowest = |w: &[f64], i: usize| w[(i + n - 1) % n].min(w[i]).min(w[(i + 1) % n]);
+        for i in 0..n {
+            let (l, h) = (
+                -(narrowest(reference.w_right_m(), i) - half),
+                narrowest(reference.w_left_m(), i) - half,
+            );
+            if l > h {
+                let (wr, wl) = (
+                    narrowest(reference.w_right_m(), i),
+                    narrowest(reference.w_left_m(), i),
+                );
+                return Err(Error::Track {
+                    source_name: name,
+                    message: format!(
+                        "too narrow for the car at s = {:.1} m: {:.2} m wide (right {wr:.2} m, left {wl:.2} m), but \
+                         a {car_width_m:.2} m car with {:.2} m margins needs {:.2} m",
+                        reference.s_m()[i],
+                        wr + wl,
+                        opt.margin_m,
+                        2.0 * half
+                    ),
+                });
+            }
+            lo.push(l);
+            hi.push(h);
+        }
+        let mut alpha = vec![0.0; n];
+        let (mut x, mut y) = (rx.to_vec(), ry.to_vec());
+        let mut kappa = vec![0.0; n];
+        let mut jac = vec![[0.0; 3]; n];
+        let place = |alpha: &[f64], x: &mut [f64], y: &mut [f64]| {
+            for i in 0..n {
+                x[i] = rx[i] + alpha[i] * nx[i];
+                y[i] = ry[i] + alpha[i] * ny[i];
+            }
+        };
+        let eps = opt.length_weight_1pm4;
+        let length_term = |x: &[f64], y: &[f64]| {
+            (0..n)
+                .map(|i| (x[(i + 1) % n] - x[i]).powi(2) + (y[(i + 1) % n] - y[i]).powi(2))
+                .sum::<f64>()
+        };
+        curvature_and_jacobian(&x, &y, &nx, &ny, &mut kappa, None);
+        let sum_ref: f64 = kappa.iter().map(|k| k * k).sum();
+        let mut obj = sum_ref + eps * length_term(&x, &y);
+        let zeros = vec![0.0; n];
+        let mut mu = 0.0;
+        let mut converged = false;
+        // Relative change of the objective at the last accepted step (what the tolerance compares).
+        let mut last_rel = f64::INFINITY;
+        let mut iterations = 0;
+        let mut trial = vec![0.0; n];
+        let (mut tx, mut ty) = (x.clone(), y.clone());
+        let mut tk = kappa.clone();
+        for it in 1..=opt.max_iterations {
+            iterations = it;
+            curvature_and_jacobian(&x, &y, &nx, &ny, &mut kappa, Some(&mut jac));
+            let mut h = CyclicBanded::zeros(n);
+            let mut g = vec![0.0; n];
+            for i in 0..n {
+                let idx = [(i + n - 1) % n, i, (i + 1) % n];
+                for a in 0..3 {
+                    g[idx[a]] += jac[i][a] * kappa[i];
+                    for b in a..3 {
+                        h.add(idx[a], idx[b], jac[i][a] * jac[i][b]);
+                    }
+                }
+            }
+            if eps > 0.0 {
+                // Path-length residuals √ε (p_{i+1} − p_i), linear in the offsets.
+                for i in 0..n {
+                    let j = (i + 1) % n;
+                    let (dx, dy) = (x[j] - x[i], y[j] - y[i]);
+                    g[i] -= eps * (nx[i] * dx + ny[i] * dy);
+                    g[j] += eps * (nx[j] * dx + ny[j] * dy);
+                    h.add(i, i, eps);
+                    h.add(j, j, eps);
+                    h.add(i, j, -eps * (nx[i] * nx[j] + ny[i] * ny[j]));
+                }
+            }
+            let mean_diag = h.diag.iter().map(|d| d[0]).sum::<f64>() / n as f64;
+            if mu == 0.0 {
+                mu = 1e-6 * mean_diag;
+            }
+            let dlo: Vec<f64> = (0..n).map(|i| lo[i] - alpha[i]).collect();
+            let dhi: Vec<f64> = (0..n).map(|i| hi[i] - alpha[i]).collect();
+            // Levenberg–Marquardt: raise the damping until the step lowers Σκ².
+            let mut accepted = false;
+            for _ in 0..30 {
+                let mut hd = h.clone();
+                for d in hd.diag.iter_mut() {
+                    d[0] += mu;
+                }
+                let step =
+                    boxqp::solve(&hd, &g, &dlo, &dhi, &zeros, 1e-10, 200).map_err(|reason| {
+                        Error::LineQp {
+                            source_name: name.clone(),
+                            reason,
+                        }
+                    })?;
+                for i in 0..n {
+                    trial[i] = (alpha[i] + step.x[i]).clamp(lo[i], hi[i]);
+                }
+                place(&trial, &mut tx, &mut ty);
+                curvature_and_jacobian(&tx, &ty, &nx, &ny, &mut tk, None);
+                let new_obj: f64 =
+                    tk.iter().map(|k| k * k).sum::<f64>() + eps * length_term(&tx, &ty);
+                if new_obj <= obj {
+                    let rel = (obj - new_obj) / obj.max(f64::MIN_POSITIVE);
+                    last_rel = rel;
+                    alpha.copy_from_slice(&trial);
+                    x.copy_from_slice(&tx);
+                    y.copy_from_slice(&ty);
+                    obj = new_obj;
+                    mu = (mu / 3.0).max(1e-12 * mean_diag);
+                    accepted = true;
+                    if rel < opt.tolerance {
+                        converged = true;
+                    }
+                    break;
+                }
+                mu *= 10.0;
+            }
+            if !accepted {
+                // No step lowers Σκ² any more: a local minimum to machine precision.
+                converged = true;
+            }
+            if converged {
+                break;
+            }
+        }
+        if !converged {
+            return Err(Error::LineNotConverged {
+                source_name: name,
+                iterations: opt.max_iterations,
+                residual: last_rel,
+            });
+        }
+        curvature_and_jacobian(&x, &y, &nx, &ny, &mut kappa, None);
+        let poly = |x: &[f64], y: &[f64]| {
+            (0..n)
+                .map(|i| (x[(i + 1) % n] - x[i]).hypot(y[(i + 1) % n] - y[i]))
+                .sum::<f64>()
+        };
+        Ok(Self {
+            s_ref_m: reference.s_m().to_vec(),
+            z_m: reference.has_elevation().then(|| reference.z_m().to_vec()),
+            w_right_m: (0..n)
+                .map(|i| reference.w_right_m()[i] + alpha[i])
+                .collect(),
+            w_left_m: (0..n).map(|i| reference.w_left_m()[i] - alpha[i]).collect(),
+            bounds_m: lo.into_iter().zip(hi).collect(),
+            length_m: (poly(&x, &y), poly(rx, ry)),
+            sum_kappa2: (obj, sum_ref),
+            x_m: x,
+            y_m: y,
+            offset_m: alpha,
+            curvature_1pm: kappa,
+            iterations,
+        })
+    }
+
+    /// The lap track of the line, resampled at `options.step_m` and named `name`. Not smoothed again: the
+    /// optimised line is already smooth, and smoothing it would pull it off its bounds.
+    pub fn to_track(&self, name: &str, options: TrackOptions) -> Result<Track> {
+        Track::new(
+            &self.to_centerline(name)?,
+            TrackOptions {
+                smoothing_wavelength_m: 0.0,
+                ..options
+            },
+        )
+    }
+
+    /// The line as a centreline (its points, with the track edges measured from it), ready to be built into
+    /// a [`Track`] at the lap step.
+    pub fn to_centerline(&self, source_name: &str) -> Result<Centerline> {
+        let n = self.x_m.len();
+        Centerline::new(
+            source_name,
+            self.x_m.clone(),
+            self.y_m.clone(),
+            self.w_right_m.clone(),
+            self.w_left_m.clone(),
+            self.z_m.clone(),
+            (1..=n as u64).collect(),
+        )
+    }
+}

@@ -1,0 +1,304 @@
+//! Corner-limit speeds: the highest steady speed at each curvature, by bisection on the envelope
+//! ([`corner_speed_mps`], once per car and track), or from a table against curvature and traction share that
+//! serves every driver of a field ([`CornerTable`], [`LogCurvature`]).
+
+use crate::numerics::table::cell_from_zero;
+use crate::track::Track;
+use crate::vehicle::Envelope;
+
+/// Corner-limit speeds of an envelope tabulated against curvature (log-spaced) and against the driver's
+/// traction share (which sets how much of the ellipse is needed to balance drag: up to 0.2 % of the speed at
+/// 280 km/h). The table holds the lateral acceleration at the limit, `y = v² κ`, which varies slowly (with
+/// the downforce) where grip limits, so linear interpolation in `ln κ` is accurate; the limit is then
+/// `u = v² = y / κ`, and beyond the tightest tabulated radius `y` is held (grip-limited, aero negligible:
+/// `v ∝ κ^(−1/2)`). For a driver using a share `g` of the lateral grip, the lateral limit
+/// `v² κ = g a_y,max(v)` is the unscaled one at `κ / g`, so one table per fuel load serves every driver
+/// ([`CornerTable::speed_mps`], [`CornerTable::fill_u`]).
+#[derive(Debug, Clone)]
+pub struct CornerTable {
+    log_k0: f64,
+    dlog_k: f64,
+    /// `y[s * POINTS + i] = v² κ` at traction share `TRACTION_SHARES[s]` and curvature index `i` (m/s²).
+    y: Vec<f64>,
+    /// Per traction share: how many segments of the table, from the gentlest curvature, give a limit above
+    /// the top speed anywhere inside them (so a look-up there would return the top speed).
+    fast_segments: [usize; CornerTable::TRACTION_SHARES.len()],
+    pub(super) top_mps: f64,
+}
+
+impl CornerTable {
+    /// Smallest and largest curvature tabulated (1/m): a 10 km radius (grip never limits) to a 2 m one.
+    pub const K_RANGE: (f64, f64) = (1e-4, 0.5);
+    /// Table size in curvature.
+    pub const POINTS: usize = 1024;
+    /// Traction shares tabulated (interpolated linearly in 1/t between, clamped outside). A field's drivers use
+    /// 0.85–1 of the traction, times the tyres' state (0.9 on an out-lap) and their lap-to-lap scatter, so
+    /// shares down to ~0.7 occur; the rows reach 0.5, every 0.05.
+    pub const TRACTION_SHARES: [f64; 11] =
+        [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0];
+
+    /// Tabulates the corner-limit speed of `env`.
+    pub fn new(env: &Envelope) -> Self {
+        let (k0, k1) = Self::K_RANGE;
+        let (log_k0, log_k1) = (k0.ln(), k1.ln());
+        let dlog_k = (log_k1 - log_k0) / (Self::POINTS - 1) as f64;
+        let y: Vec<f64> = Self::TRACTION_SHARES
+            .iter()
+            .flat_map(|&t| {
+                // The tabulated shares are constants in (0, 1]: scaling cannot fail.
+                let e = env.with_shares(1.0, t, 1.0).unwrap_or_else(|_| env.clone());
+                (0..Self::POINTS)
+                    .map(|i| {
+                        let k = (log_k0 + i as f64 * dlog_k).exp();
+                        // Searched well beyond the table's top: where the limit meets the top speed the
+                        // tabulated curve must not have a kink (from the cap of the search) in the same segment.
+                        let v = corner_speed_below(&e, k, 2.0 * e.v_table_max_mps());
+                        v * v * k
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        // A segment [i, i + 1) is fast if both its nodes' limits `u = y / κ` exceed the top speed squared (with
+        // a margin for rounding): inside it, `y` is interpolated linearly and `κ` grows exponentially, so
+        // `u(x) ≥ min(u_i, u_{i+1}) ((1 − f) κ_i + f κ_{i+1}) / κ(x) ≥ min(u_i, u_{i+1})` (the chord of a convex
+        // function lies above it), and every look-up there is capped to the top speed.
+        let top2 = env.top_speed_mps() * env.top_speed_mps();
+        let u_node = |row: &[f64], i: usize| row[i] / (log_k0 + i as f64 * dlog_k).exp();
+        let fast_segments = std::array::from_fn(|s| {
+            let row = &y[s * Self::POINTS..(s + 1) * Self::POINTS];
+            (0..Self::POINTS - 1)
+                .take_while(|&i| u_node(row, i).min(u_node(row, i + 1)) >= top2 * (1.0 + 1e-9))
+                .count()
+        });
+        Self {
+            log_k0,
+            dlog_k,
+            y,
+            fast_segments,
+            top_mps: env.top_speed_mps(),
+        }
+    }
+
+    /// The rows and weight of a traction share: rows `s` and `s + 1`, weight `w` on the second.
+    fn traction_rows(traction_share: f64) -> (usize, f64) {
+        let ts = &Self::TRACTION_SHARES;
+        let t = traction_share.clamp(ts[0], ts[ts.len() - 1]);
+        let s = ts.partition_point(|&v| v <= t).clamp(1, ts.len() - 1) - 1;
+        // Linear in 1/t: where the traction limits a corner, the tyres must leave `resist / (t a_x)` of the
+        // ellipse for drag, so the limit moves with 1/t far more linearly than with t.
+        (s, (1.0 / t - 1.0 / ts[s]) / (1.0 / ts[s + 1] - 1.0 / ts[s]))
+    }
+
+    /// The rows of traction shares `s` and `s + 1`.
+    fn rows(&self, s: usize) -> (&[f64], &[f64]) {
+        let p = Self::POINTS;
+        (
+            &self.y[s * p..(s + 1) * p],
+            &self.y[(s + 1) * p..(s + 2) * p],
+        )
+    }
+
+    /// `v² κ` at table position `x ≥ 0` (clamped to the last node) between rows `r0` and `r1`.
+    #[inline(always)]
+    fn y_at(r0: &[f64], r1: &[f64], w: f64, x: f64) -> f64 {
+        // Plain comparisons (x is never NaN here), so selects rather than `f64::min`'s NaN handling.
+        let last = (Self::POINTS - 1) as f64 - 1e-9;
+        let x = if x < last { x } else { last };
+        let (i, f) = cell_from_zero(x);
+        let y0 = r0[i] + f * (r0[i + 1] - r0[i]);
+        let y1 = r1[i] + f * (r1[i + 1] - r1[i]);
+        y0 + w * (y1 - y0)
+    }
+
+    /// Corner-limit speed at curvature magnitude `kappa_abs` for a driver using `grip_share` of the lateral
+    /// grip and `traction_share` of the traction (m/s).
+    pub fn speed_mps(&self, kappa_abs: f64, grip_share: f64, traction_share: f64) -> f64 {
+        let k = kappa_abs / grip_share;
+        if k <= Self::K_RANGE.0 {
+            return self.top_mps;
+        }
+        let (s, w) = Self::traction_rows(traction_share);
+        let (r0, r1) = self.rows(s);
+        let x = (k.ln() - self.log_k0) / self.dlog_k;
+        let y = Self::y_at(r0, r1, w, x);
+        (y / k).sqrt().min(self.top_mps)
+    }
+
+    /// Corner-limit squared speeds (m²/s²) along a track for a driver using `grip_share` and `traction_share`:
+    /// `v² = (v² κ)(κ / g) · g / κ` with `ln |κ|` and `1 / |κ|` precomputed ([`LogCurvature`]). Capped at the
+    /// top speed. A multiply-add, two interpolations and two multiplies a point.
+    pub fn fill_u(
+        &self,
+        curvature: &LogCurvature,
+        grip_share: f64,
+        traction_share: f64,
+        out_m2ps2: &mut [f64],
+    ) {
+        self.fill_u_with(curvature, grip_share, traction_share, out_m2ps2, true);
+    }
+
+    /// [`Self::fill_u`], with or without skipping the look-up on the fast segments (the same result).
+    fn fill_u_with(
+        &self,
+        curvature: &LogCurvature,
+        grip_share: f64,
+        traction_share: f64,
+        out_m2ps2: &mut [f64],
+        skip_fast: bool,
+    ) {
+        let (s, w) = Self::traction_rows(traction_share);
+        let (r0, r1) = self.rows(s);
+        let inv_dlog = 1.0 / self.dlog_k;
+        // x = (ln|κ| − ln g − ln κ0) / Δ.
+        let offset = -(grip_share.ln() + self.log_k0) * inv_dlog;
+        let top2 = self.top_mps * self.top_mps;
+        // Below this position the limit is above the top speed (see `fast_segments`): no look-up.
+        let x_fast = if skip_fast {
+            self.fast_segments[s].min(self.fast_segments[s + 1]) as f64
+        } else {
+            0.0
+        };
+        for ((u, &lk), &ik) in out_m2ps2
+            .iter_mut()
+            .zip(&curvature.log_abs)
+            .zip(&curvature.inv_abs)
+        {
+            let x = lk * inv_dlog + offset;
+            *u = if x >= x_fast && x > 0.0 {
+                let u = Self::y_at(r0, r1, w, x) * ik * grip_share;
+                if u < top2 {
+                    u
+                } else {
+                    top2
+                }
+            } else {
+                top2
+            };
+        }
+    }
+}
+
+/// `ln |κ|` and `1 / |κ|` at each point of a track (−∞ and ∞ on a straight): where each point falls in a
+/// [`CornerTable`] and the factor from `v² κ` to `v²`, computed once per track rather than once per lap.
+#[derive(Debug, Clone)]
+pub struct LogCurvature {
+    log_abs: Vec<f64>,
+    inv_abs: Vec<f64>,
+    /// Length of the track it was computed for (m), to check it is used with that track.
+    pub(super) length_m: f64,
+}
+
+impl LogCurvature {
+    /// The log-curvature of `track`.
+    pub fn new(track: &Track) -> Self {
+        let k = track.curvature_1pm();
+        Self {
+            log_abs: k.iter().map(|k| k.abs().ln()).collect(),
+            inv_abs: k.iter().map(|k| 1.0 / k.abs()).collect(),
+            length_m: track.length_m(),
+        }
+    }
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.log_abs.len()
+    }
+    /// Whether it has no points.
+    pub fn is_empty(&self) -> bool {
+        self.log_abs.is_empty()
+    }
+}
+
+/// Corner-limit speed for a curvature magnitude `kappa_abs` (1/m): the highest speed at which the lateral
+/// demand fits the tyres and the ellipse leaves the tyres enough to balance drag and rolling resistance; the
+/// top speed where grip never limits.
+pub fn corner_speed_mps(env: &Envelope, kappa_abs: f64) -> f64 {
+    corner_speed_below(env, kappa_abs, env.top_speed_mps())
+}
+
+/// The grip limit of [`corner_speed_mps`] searched up to `v_top` (the top speed, or higher for a table that
+/// must not have a kink where the limit meets the top speed).
+fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
+    let feasible = |v: f64| {
+        let node = env.at(v);
+        let ay = v * v * kappa_abs;
+        ay < node.ay_max_mps2 && node.ax_traction_mps2 * node.ellipse_share(ay) >= node.resist_mps2
+    };
+    if feasible(v_top) {
+        return v_top;
+    }
+    let (mut lo, mut hi) = (0.0, v_top);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if feasible(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-9 {
+            break;
+        }
+    }
+    lo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Skipping the look-up on the fast segments of the corner table changes nothing, bit for bit, over
+    /// every curvature from a straight to a hairpin and a range of shares; and it does skip.
+    #[test]
+    fn corner_table_fast_segments_are_exact() {
+        let car = crate::vehicle::Car::from_toml_str(
+            "gt3",
+            include_str!("../../cars/porsche_997_gt3_cup.toml"),
+        )
+        .unwrap();
+        let env = Envelope::new(&car);
+        let table = CornerTable::new(&env);
+        // Interpolating a row at t = 1 from the cell below gives the next node exactly (what makes the table
+        // cell of an odd integer position, `envelope::cell`, agree with a floor bit for bit).
+        let bad: Vec<usize> = table
+            .y
+            .chunks(CornerTable::POINTS)
+            .flat_map(|row| row.windows(2).enumerate())
+            .filter(|(_, w)| (w[0] + 1.0 * (w[1] - w[0])).to_bits() != w[1].to_bits())
+            .map(|(i, _)| i)
+            .collect();
+        assert!(bad.is_empty(), "{bad:?}");
+        assert!(
+            table.fast_segments.iter().all(|&n| n > 100),
+            "{:?}",
+            table.fast_segments
+        );
+        let kappa: Vec<f64> = (0..20_000)
+            .map(|i| {
+                if i % 997 == 0 {
+                    0.0
+                } else {
+                    1e-5 * (1e5_f64).powf(i as f64 / 20_000.0)
+                }
+            })
+            .collect();
+        let curvature = LogCurvature {
+            log_abs: kappa.iter().map(|k| k.ln()).collect(),
+            inv_abs: kappa.iter().map(|k| 1.0 / k).collect(),
+            length_m: 0.0,
+        };
+        let (mut a, mut b) = (vec![0.0; kappa.len()], vec![0.0; kappa.len()]);
+        for (g, t) in [
+            (1.0, 1.0),
+            (0.97, 0.93),
+            (0.85, 0.86),
+            (0.6, 0.5),
+            (0.99, 0.875),
+        ] {
+            table.fill_u_with(&curvature, g, t, &mut a, true);
+            table.fill_u_with(&curvature, g, t, &mut b, false);
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "shares {g} {t}"
+            );
+        }
+    }
+}
