@@ -379,3 +379,75 @@ fn corner_table_matches_exact_corner_limits_of_scaled_envelopes() {
     println!("largest relative error of the corner table: {worst:.2e}");
     assert!(worst < 2e-4, "{worst}");
 }
+
+/// Telemetry gears and pedals are what the solver did: through an upshift without drive the throttle is 0
+/// (the drive share the traction pass used, not a force ratio re-derived afterwards); at a steady cornering
+/// limit the throttle is what balances drag and rolling resistance (the closed form from the envelope), far
+/// below 1; braking on a straight at the limit is full braking; gears change only by the solver's rule (up
+/// one at a time under drive); and a grid lap solved after the flying lap leaves its telemetry unchanged.
+#[test]
+fn telemetry_records_what_the_solver_did() {
+    let car = gt3_cup();
+    let env = Envelope::new(&car);
+    let shift_time_s = car.params().driveline.shift_time_s;
+
+    // Upshifts from a standing start at Oschersleben.
+    let track = common::oschersleben(1.0);
+    let mut solver = LapSolver::new(&track, &env);
+    solver.solve(Start::Standing).unwrap();
+    let tel = solver.telemetry().unwrap();
+    let ds = track.step_m();
+    let mut upshifts = 0;
+    for i in 1..tel.len() {
+        let (g0, g1) = (tel.gear[i - 1], tel.gear[i]);
+        if g1 > g0 && tel.brake[i - 1] == 0.0 {
+            assert_eq!(g1, g0 + 1, "one gear at a time at point {i}");
+            if tel.v_mps[i] * shift_time_s > 2.0 * ds {
+                // The whole segment lies inside the shift: no drive at all.
+                assert_eq!(
+                    tel.throttle[i], 0.0,
+                    "throttle through the shift at point {i}"
+                );
+                upshifts += 1;
+            }
+        }
+    }
+    assert!(upshifts >= 3, "{upshifts} upshifts seen");
+    assert!(tel.throttle.iter().all(|t| (0.0..=1.0).contains(t)));
+    assert!(tel.brake.iter().all(|b| (0.0..=1.0).contains(b)));
+    assert!(tel
+        .throttle
+        .iter()
+        .zip(&tel.brake)
+        .all(|(t, b)| *t == 0.0 || *b == 0.0));
+    // Full braking somewhere (a straight into a hairpin), and full throttle.
+    assert!(tel.brake.iter().any(|&b| b > 0.97), "no full braking");
+    assert!(tel.throttle.iter().any(|&t| t > 0.99), "no full throttle");
+
+    // A grid lap after the flying lap does not disturb the flying lap's telemetry.
+    solver.solve(Start::Flying).unwrap();
+    let before = solver.telemetry().unwrap();
+    solver.grid_lap_time_s(50.0).unwrap();
+    let after = solver.telemetry().unwrap();
+    assert_eq!(before.gear, after.gear);
+    assert_eq!(before.throttle, after.throttle);
+
+    // Steady cornering on a 60 m circle: the speed is the corner limit everywhere, the acceleration 0, and
+    // the throttle the drive that balances the resistance, R·rot_ratio / drive (both from the envelope node).
+    let ring = common::circle(60.0, 1.0);
+    let mut solver = LapSolver::new(&ring, &env);
+    solver.solve(Start::Flying).unwrap();
+    let tel = solver.telemetry().unwrap();
+    let v = tel.v_mps[tel.len() / 2];
+    let node = env.at(v);
+    let expected = node.resist_mps2 * node.rot_ratio / node.drive_mps2;
+    for i in 0..tel.len() {
+        assert!(
+            (tel.throttle[i] - expected).abs() < 1e-3,
+            "point {i}: throttle {} against {expected}",
+            tel.throttle[i]
+        );
+        assert_eq!(tel.brake[i], 0.0);
+    }
+    assert!(expected < 0.5, "{expected}");
+}

@@ -153,6 +153,9 @@ pub struct LapSolver<'a> {
     ws: Workspace,
     v_end: f64,
     last: Option<Lap>,
+    /// Where and in which state the traction pass of the last solved lap started (its anchor, squared speed
+    /// and drive state): what [`Self::telemetry`] replays to record the gears and the pedals.
+    fwd_start: Option<(usize, f64, DriveState)>,
     /// Whether `u_bwd` is the braking profile of the current limits `u_lim`.
     braking_current: bool,
 }
@@ -248,6 +251,7 @@ impl<'a> LapSolver<'a> {
             ws,
             v_end: 0.0,
             last: None,
+            fwd_start: None,
             braking_current: false,
         }
     }
@@ -318,6 +322,7 @@ impl<'a> LapSolver<'a> {
             }
         }
         self.last = None;
+        self.fwd_start = None;
         self.braking_current = false;
         Ok(())
     }
@@ -337,6 +342,7 @@ impl<'a> LapSolver<'a> {
         }
         self.ws.u_lim[i] = self.ws.u_lim[i].min(v_mps * v_mps);
         self.last = None;
+        self.fwd_start = None;
         self.braking_current = false;
         Ok(())
     }
@@ -369,6 +375,9 @@ impl<'a> LapSolver<'a> {
     }
 
     fn solve_with(&mut self, start: Start, sequential: bool) -> Result<Lap> {
+        // Until this solve succeeds there is no solved lap (the buffers are about to change).
+        self.last = None;
+        self.fwd_start = None;
         let n = self.track.len();
         let i0 = self.braking_pass(sequential);
         // The braking profile is capped by the corner limits (every value it holds is clamped to them), so it
@@ -391,6 +400,8 @@ impl<'a> LapSolver<'a> {
             Start::Standing => (Forward { start: 0, n }, 0.0, DriveState::in_gear(1)),
         };
         let (mut arrival, mut state) = run_fwd(&mut self.ws.u_fwd, &fwd, u0, st0);
+        // Where the last traction pass started, for the telemetry's replay.
+        let mut last_start = (u0, st0);
         let (mut residual, mut converged) = (0.0, true);
         if start == Start::Flying {
             // Periodicity: repeat the forward pass from where it arrived until it closes on itself.
@@ -401,6 +412,7 @@ impl<'a> LapSolver<'a> {
                     converged = true;
                     break;
                 }
+                last_start = (arrival, state);
                 (arrival, state) = run_fwd(&mut self.ws.u_fwd, &fwd, arrival, state);
             }
         }
@@ -447,13 +459,15 @@ impl<'a> LapSolver<'a> {
             periodicity_residual_mps: residual,
         };
         self.last = Some(lap);
+        self.fwd_start = Some((fwd.start, last_start.0, last_start.1));
         Ok(lap)
     }
 
-    /// Per-point telemetry of the last solved lap.
+    /// Per-point telemetry of the last solved lap: speeds and times of the solved profile, gears and drive
+    /// shares recorded from the solver's traction pass (see [`Telemetry`]).
     pub fn telemetry(&self) -> Result<Telemetry> {
-        let lap = self.last.ok_or(Error::NoLapSolved)?;
-        Ok(Telemetry::new(self, lap))
+        let (lap, (anchor, u0, st0)) = self.last.zip(self.fwd_start).ok_or(Error::NoLapSolved)?;
+        Telemetry::new(self, lap, anchor, u0, st0)
     }
 }
 

@@ -201,6 +201,45 @@ impl DriveState {
     }
 }
 
+/// The shift rule, once, for every traction step that evaluates the envelope (the passes, and the replay
+/// that records the telemetry): puts the car in gear for a step from squared speed `u`, whose best gear is
+/// `best`, and returns the share of the step with the drive engaged and, when that share is below 1, the
+/// speed `√u` (else 0).
+///
+/// At a corner limit the car is in its best gear and not mid-shift. Otherwise it upshifts as soon as the next
+/// gear pulls harder (or the limiter is reached), paying the shift time without drive, and downshifts only
+/// below the hysteresis band ([`SHIFT_HYSTERESIS`]), so the speed lost in an upshift does not undo it.
+#[inline(always)]
+pub(super) fn engage(
+    tab: &PassTables<'_>,
+    s: &mut DriveState,
+    best: u8,
+    u: f64,
+    ds: f64,
+    h: f64,
+) -> (f64, f64) {
+    let (mut share, mut vi) = (1.0, 0.0);
+    // Usually the car is in its best gear and not shifting: nothing to do.
+    if s.pinned || best != s.gear || s.shift_left_s > 0.0 {
+        keep_branch();
+        if s.pinned {
+            s.gear = best;
+            s.shift_left_s = 0.0;
+        } else if best > s.gear {
+            s.shift_left_s = tab.shift_time_s();
+            s.gear = best;
+        } else if best < s.gear {
+            s.gear = tab.forward_at(u * h).gear().min(s.gear);
+        }
+        // Share of this segment with the drive engaged (an upshift may end inside it).
+        if s.shift_left_s > 0.0 {
+            vi = u.sqrt();
+            share = 1.0 - (s.shift_left_s * vi.max(0.5) / ds).min(1.0);
+        }
+    }
+    (share, vi)
+}
+
 /// Traction pass from anchor `start` in the direction of travel.
 pub(super) struct Forward {
     pub start: usize,
@@ -268,7 +307,7 @@ impl Pass for Forward {
         let ds2 = 2.0 * ds;
         let h = (1.0 + SHIFT_HYSTERESIS) * (1.0 + SHIFT_HYSTERESIS);
         let mut j = [0usize; L];
-        let (mut cap, mut g_sin, mut share, mut vi) = ([0.0; L], [0.0; L], [1.0; L], [0.0; L]);
+        let (mut cap, mut g_sin, mut share, mut vi) = ([0.0; L], [0.0; L], [0.0; L], [0.0; L]);
         let (mut a1, mut up) = ([0.0; L], [0.0; L]);
         let mut held = [false; L];
         // The predictor of every lane, then the corrector of every lane.
@@ -290,29 +329,7 @@ impl Pass for Forward {
             } else {
                 let ka = d.kappa_abs[ii];
                 let at = tab.forward_at(u[l]);
-                let best = at.gear();
-                // Usually the car is in its best gear and not shifting: nothing to do.
-                if s.pinned || best != s.gear || s.shift_left_s > 0.0 {
-                    keep_branch();
-                    // At a corner limit the car is in its best gear and not mid-shift. Otherwise it upshifts
-                    // as soon as the next gear pulls harder (or the limiter is reached), paying the shift
-                    // time, and downshifts only below the hysteresis band, so the speed lost in an upshift
-                    // does not undo it.
-                    if s.pinned {
-                        s.gear = best;
-                        s.shift_left_s = 0.0;
-                    } else if best > s.gear {
-                        s.shift_left_s = tab.shift_time_s();
-                        s.gear = best;
-                    } else if best < s.gear {
-                        s.gear = tab.forward_at(u[l] * h).gear().min(s.gear);
-                    }
-                    // Share of this segment with the drive engaged (an upshift may end inside it).
-                    if s.shift_left_s > 0.0 {
-                        vi[l] = u[l].sqrt();
-                        share[l] = 1.0 - (s.shift_left_s * vi[l].max(0.5) / ds).min(1.0);
-                    }
-                }
+                (share[l], vi[l]) = engage(&tab, s, at.gear(), u[l], ds, h);
                 a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l]);
                 up[l] = clamp_to_cap(u[l] + a1[l] * ds2, cap[l]).0;
             }
@@ -805,4 +822,71 @@ pub(super) fn run_sequential<P: Pass>(
         i = pass.advance(v, out, i, &mut u, &mut st);
     }
     (u, st)
+}
+
+/// What the traction pass did over one segment (from a track point to the next): the telemetry's record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct SegmentRecord {
+    /// Gear engaged over the segment (on a held step, braking: the best gear at its start).
+    pub gear: u8,
+    /// Share of the segment with the drive engaged (below 1 during an upshift).
+    pub drive_share: f64,
+    /// Held at its cap without evaluating (braking, along the braking profile).
+    pub held: bool,
+    /// Ended at its cap (the corner limit or the braking profile).
+    pub pinned: bool,
+}
+
+impl Default for SegmentRecord {
+    fn default() -> Self {
+        Self {
+            gear: 1,
+            drive_share: 1.0,
+            held: false,
+            pinned: false,
+        }
+    }
+}
+
+/// Replays a traction pass sequentially from its anchor at `u0` in state `st0`, as [`run_chunked`] ran it
+/// (same steps, held where it held), writing `u` into `out` and, per track index, what the step from that
+/// point did into `rec`. The gear and the drive share are those of [`engage`], the rule the pass itself
+/// applies. Returns the arrival back at the anchor. Off the hot path: for telemetry only.
+pub(super) fn replay_forward(
+    pass: &Forward,
+    d: &PassData<'_>,
+    out: &mut [f64],
+    rec: &mut [SegmentRecord],
+    u0: f64,
+    st0: DriveState,
+) -> f64 {
+    let n = out.len();
+    let v = &View::new(d, n);
+    let h = (1.0 + SHIFT_HYSTERESIS) * (1.0 + SHIFT_HYSTERESIS);
+    let (mut u, mut st) = (u0, st0);
+    let mut i = pass.index(0);
+    for _ in 0..n {
+        let j = pass.next(i);
+        let held =
+            v.hold && st.pinned && v.tab.forward_step_reaches(u, v.u_lim[j], v.g_sin[i], v.ds);
+        let best = v.tab.forward_at(u).gear();
+        let (gear, drive_share) = if held {
+            (best, 1.0)
+        } else {
+            // The step's own rule on a copy of its state: the gear and share it is about to use.
+            let mut s = st;
+            let (share, _) = engage(&v.tab, &mut s, best, u, v.ds, h);
+            (s.gear, share)
+        };
+        out[i] = u;
+        u = pass.step(v, i, j, u, &mut st);
+        rec[i] = SegmentRecord {
+            gear,
+            drive_share,
+            held,
+            pinned: st.pinned,
+        };
+        i = j;
+    }
+    u
 }

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
+use super::passes::{self, DriveState, Forward, SegmentRecord};
 use super::{Lap, LapSolver};
+use crate::error::{Error, Result};
 use crate::vehicle::G_MPS2;
 
 /// Per-point channels of a solved lap. Point `i` opens segment `i`; `ax_mps2`, `throttle` and `brake` describe
@@ -23,13 +25,14 @@ pub struct Telemetry {
     pub ax_mps2: Vec<f64>,
     /// Lateral acceleration v²κ (m/s²), positive to the left.
     pub ay_mps2: Vec<f64>,
-    /// Gear.
+    /// Gear engaged over the segment, as the solver's traction pass chose it.
     pub gear: Vec<u8>,
     /// Engine speed (rpm).
     pub engine_rpm: Vec<f64>,
-    /// Share of the full-load drive used (0–1).
+    /// Drive force over the segment as a share of the full-load drive force (0–1; 0 through a shift without
+    /// drive).
     pub throttle: Vec<f64>,
-    /// Share of the braking grip left by the lateral demand that is used (0–1).
+    /// Braking force over the segment as a share of the driver's straight-line braking capacity (0–1).
     pub brake: Vec<f64>,
     /// Time at the point since the line (s).
     pub t_s: Vec<f64>,
@@ -59,35 +62,58 @@ pub struct LapSummary {
 }
 
 impl Telemetry {
-    pub(super) fn new(solver: &LapSolver<'_>, lap: Lap) -> Self {
+    /// The telemetry of the solver's last lap (`lap`), whose traction pass started at `anchor` at squared
+    /// speed `u0` in state `st0`. Gears and drive shares are recorded by replaying that pass
+    /// ([`passes::replay_forward`]: the solver's own steps and shift rule, not a re-derivation); the pedals
+    /// are the forces each segment's acceleration needs, as shares of the maximum forces:
+    ///
+    /// - throttle: the drive force over the full-load drive force in that gear, from
+    ///   `(m + m_rot) a = F_drive − R − m g sin θ`, at most the share of the segment with the drive engaged
+    ///   (0 through a shift without drive); at a steady cornering limit it is what balances drag, not 1;
+    /// - brake: the braking force over the driver's straight-line braking capacity, from
+    ///   `m a = −F_brake − R − m g sin θ` (1 on a straight at the limit, less when trail braking);
+    /// - between the two (the car slows, but not faster than drag and gravity slow it): coasting, both 0.
+    pub(super) fn new(
+        solver: &LapSolver<'_>,
+        lap: Lap,
+        anchor: usize,
+        u0: f64,
+        st0: DriveState,
+    ) -> Result<Self> {
         let track = solver.track;
         let env = solver.tables.envelope();
         let n = track.len();
         let ds = track.step_m();
         let v = solver.ws.v.clone();
         let next_v = |i: usize| if i + 1 == n { solver.v_end } else { v[i + 1] };
+        let mut record = vec![SegmentRecord::default(); n];
+        let mut replayed = vec![0.0; n];
+        let data = pass_data!(solver, &solver.ws.u_bwd);
+        passes::replay_forward(
+            &Forward { start: anchor, n },
+            &data,
+            &mut replayed,
+            &mut record,
+            u0,
+            st0,
+        );
+        // The replay is the solved pass, bit for bit (the passes are deterministic, and the chunked pass is
+        // its sequential reference's): anything else is a bug, not a telemetry to report.
+        if !replayed
+            .iter()
+            .zip(&v)
+            .all(|(u, v)| u.sqrt().to_bits() == v.to_bits())
+        {
+            return Err(Error::Internal(
+                "the telemetry's replay of the traction pass differs from the solved lap".into(),
+            ));
+        }
         let mut t_s = Vec::with_capacity(n);
         let mut ax = Vec::with_capacity(n);
         let mut throttle = Vec::with_capacity(n);
         let mut brake = Vec::with_capacity(n);
         let mut rpm = Vec::with_capacity(n);
         let mut ay = Vec::with_capacity(n);
-        // Gears along the final profile, by the forward pass's rule (up when the next gear pulls harder, down
-        // below the hysteresis band).
-        let mut gears = Vec::with_capacity(n);
-        let mut g = match lap.start {
-            super::Start::Flying => env.gear_at(v[0]),
-            super::Start::Standing => 1,
-        };
-        for &vi in &v {
-            let best = env.gear_at(vi);
-            if best > g {
-                g = best;
-            } else if best < g {
-                g = env.gear_at(vi * (1.0 + super::SHIFT_HYSTERESIS)).min(g);
-            }
-            gears.push(g);
-        }
         let mut t = 0.0;
         #[allow(clippy::needless_range_loop)] // several channels share the index
         for i in 0..n {
@@ -96,30 +122,31 @@ impl Telemetry {
             t += 2.0 * ds / (vi + vj);
             let a = (vj * vj - vi * vi) / (2.0 * ds);
             ax.push(a);
-            let ayi = vi * vi * track.curvature_1pm()[i];
-            ay.push(ayi);
+            ay.push(vi * vi * track.curvature_1pm()[i]);
             let node = env.at(vi).with_shares(solver.shares);
             let load = node.resist_mps2 + G_MPS2 * track.gradient()[i];
-            let full = node.accel_mps2(ayi, track.gradient()[i], 1.0);
-            if a >= -load {
-                let span = full + load;
-                throttle.push(if span > 0.0 {
-                    ((a + load) / span).clamp(0.0, 1.0)
+            let r = record[i];
+            let drive = a + load * node.rot_ratio;
+            if drive > 0.0 {
+                let full = node.drive_mps2;
+                throttle.push(if full > 0.0 {
+                    (drive / full).clamp(0.0, r.drive_share)
                 } else {
                     0.0
                 });
                 brake.push(0.0);
             } else {
-                let cap = node.ax_brake_mps2 * node.ellipse_share(ayi);
                 throttle.push(0.0);
-                brake.push(if cap > 0.0 {
-                    ((-a - load) / cap).clamp(0.0, 1.0)
+                let braking = -a - load;
+                brake.push(if braking > 0.0 && node.ax_brake_mps2 > 0.0 {
+                    (braking / node.ax_brake_mps2).min(1.0)
                 } else {
-                    1.0
+                    0.0
                 });
             }
-            rpm.push(env.engine_rpm(vi, gears[i]));
+            rpm.push(env.engine_rpm(vi, r.gear));
         }
+        let gears = record.iter().map(|r| r.gear).collect();
         let sector_times_s = track
             .sectors()
             .iter()
@@ -150,7 +177,7 @@ impl Telemetry {
             sector_times_s,
             slowest_corners: slowest_corners(track.s_m(), &v, skip, 5),
         };
-        Self {
+        Ok(Self {
             s_m: track.s_m().to_vec(),
             x_m: track.x_m().to_vec(),
             y_m: track.y_m().to_vec(),
@@ -164,7 +191,7 @@ impl Telemetry {
             brake,
             t_s,
             summary,
-        }
+        })
     }
 
     /// Number of points.
