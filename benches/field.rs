@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, Criterion};
 use lapsim::field::Field;
 use lapsim::line::{path_track, LineOptions, LinePath};
-use lapsim::session::qualifying::{qualifying, QualifyingFormat};
-use lapsim::session::race::{race, RaceFormat};
+use lapsim::session::qualifying::qualifying;
+use lapsim::session::race::race;
 use lapsim::session::{LapKind, LapOracle, LapRequest, QssOracle};
 use lapsim::track::{Centerline, TrackOptions};
 use lapsim::vehicle::Car;
@@ -29,8 +29,7 @@ fn bench_field(c: &mut Criterion) {
         TrackOptions::default(),
     )
     .unwrap();
-    let qf = QualifyingFormat::carrera_cup_2007(car.params().mass.fuel_kg);
-    let rf = RaceFormat::carrera_cup_2007();
+    let (qf, rf) = (field.qualifying, field.race);
     let oracle = QssOracle::new(car, track);
     let grid: Vec<usize> = qualifying(&field, &oracle, &qf, 2007, 0)
         .unwrap()

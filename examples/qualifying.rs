@@ -4,7 +4,7 @@
 use lapsim::field::Field;
 use lapsim::laptime::format_lap_time;
 use lapsim::line::{path_track, LineOptions, LinePath};
-use lapsim::session::qualifying::{qualifying, QualifyingFormat};
+use lapsim::session::qualifying::qualifying;
 use lapsim::session::QssOracle;
 use lapsim::track::{Centerline, TrackOptions};
 use lapsim::vehicle::Car;
@@ -15,9 +15,8 @@ fn main() -> lapsim::Result<()> {
     let centreline = Centerline::from_file("tracks/oschersleben.csv".as_ref())?;
     let path = LinePath::MinimumCurvature(LineOptions::default());
     let (track, _) = path_track(&centreline, &path, &car, TrackOptions::default())?;
-    let format = QualifyingFormat::carrera_cup_2007(car.params().mass.fuel_kg);
     let oracle = QssOracle::new(car, track);
-    let result = qualifying(&field, &oracle, &format, 2007, 0)?;
+    let result = qualifying(&field, &oracle, &field.qualifying, 2007, 0)?;
     println!("{}: qualifying, seed 2007", field.event);
     for g in result.grid.iter().take(10) {
         println!(

@@ -8,7 +8,7 @@ use common::*;
 use lapsim::field::Field;
 use lapsim::line::{path_track, LineOptions, LinePath};
 use lapsim::session::qualifying::{qualifying, QualifyingFormat};
-use lapsim::session::race::{race, RaceFormat};
+use lapsim::session::race::{race, RaceFormat, RaceLength};
 use lapsim::session::{LapKind, LapOracle, LapRequest, QssOracle};
 use lapsim::track::{Centerline, TrackOptions};
 use lapsim::Error;
@@ -35,6 +35,13 @@ fn oracle() -> &'static QssOracle {
         QssOracle::new(car, track)
     })
 }
+
+/// Event rules for the fields these tests build: the shipped event's.
+const RULES: &str =
+    "[qualifying]\npart1_s = 900.0\npause_s = 300.0\npart2_s = 600.0\nshootout_cars = 15\n\
+    fuel_kg = 30.0\n[race]\nlaps = 22\ngrid_spacing_m = 8.0\nfuel_kg = 36.0\nmin_gap_s = 0.3\n\
+    overtake_threshold_s = 0.5\nfollowing_loss_s = 0.2\n[tyres]\nwarm_up_grip = [0.90, 0.97]\n\
+    peak_laps = 2\nfade_per_lap = 0.0015\n";
 
 fn field() -> Field {
     Field::from_file(&project_path(FIELD)).unwrap()
@@ -82,7 +89,7 @@ fn skill_sensitivities_match_the_documented_scale() {
 #[test]
 fn qualifying_follows_the_2007_format() {
     let f = field();
-    let fmt = QualifyingFormat::carrera_cup_2007(30.0);
+    let fmt = field().qualifying;
     let q = qualifying(&f, oracle(), &fmt, 7, 0).unwrap();
     assert_eq!(q.grid.len(), 40);
     for g in &q.grid {
@@ -164,6 +171,7 @@ impl LapOracle for KnownLaps {
 /// A field of `paces` (grip shares; no scatter, no slips), numbered in order.
 fn known_field(grip: &[f64]) -> Field {
     let mut t = String::from("event = \"traffic\"\ncar_file = \"porsche_997_gt3_cup.toml\"\n");
+    t += RULES;
     for (k, g) in grip.iter().enumerate() {
         t += &format!(
             "[[entry]]\nnumber = {}\nname = \"D{}\"\ngrip_share = {g}\nbrake_share = 1.0\n\
@@ -183,8 +191,8 @@ fn known_field(grip: &[f64]) -> Field {
 #[test]
 fn traffic_passes_only_with_a_pace_advantage_above_the_threshold() {
     let fmt = RaceFormat {
-        laps: 10,
-        ..RaceFormat::carrera_cup_2007()
+        length: RaceLength::Laps(10),
+        ..field().race
     };
     let oracle = KnownLaps {
         base_s: 90.0,
@@ -233,7 +241,7 @@ fn traffic_passes_only_with_a_pace_advantage_above_the_threshold() {
 /// than the minimum gap behind the car ahead after traffic — on the full field over several seeds.
 #[test]
 fn race_mechanics_hold() {
-    let fmt = RaceFormat::carrera_cup_2007();
+    let fmt = field().race;
     let f = field();
     let grid: Vec<usize> = (0..f.entries.len()).collect();
     for seed in 1..=4 {
@@ -333,11 +341,11 @@ fn sessions_are_bit_identical_with_one_or_two_threads() {
     let f = small_field(8);
     let qf = QualifyingFormat {
         shootout_cars: 4,
-        ..QualifyingFormat::carrera_cup_2007(30.0)
+        ..field().qualifying
     };
     let rf = RaceFormat {
-        laps: 5,
-        ..RaceFormat::carrera_cup_2007()
+        length: RaceLength::Laps(5),
+        ..field().race
     };
     let weekend = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
@@ -473,10 +481,12 @@ fn skill_outside_its_range_is_an_error() {
 #[test]
 fn zero_entries_and_too_many_entries_are_errors() {
     let head = field_text().split("[[entry]]").next().unwrap().to_string();
-    expect_param(&(head.clone() + "entry = []\n"), "entry", &["no entries"]);
+    // `entry = []` before the first table, where a top-level key goes.
+    let empty = head.replacen("[qualifying]", "entry = []\n\n[qualifying]", 1);
+    expect_param(&empty, "entry", &["no entries"]);
     let one = field_text().split("[[entry]]").nth(1).unwrap().to_string();
     let mut many = head;
-    for k in 0..41 {
+    for k in 0..101 {
         many += &format!(
             "[[entry]]{}",
             one.replacen("number = 1\n", &format!("number = {}\n", 100 + k), 1)
@@ -487,7 +497,7 @@ fn zero_entries_and_too_many_entries_are_errors() {
                 )
         );
     }
-    expect_param(&many, "entry", &["at most 40"]);
+    expect_param(&many, "entry", &["at most 100"]);
 }
 
 #[test]

@@ -168,6 +168,7 @@ pub fn write_race_csvs(
             "fastest_s",
             "mean_s",
             "median_s",
+            "out_of_fuel_on_lap",
         ])?;
         for (p, car) in r.classification.iter().enumerate() {
             let e = &field.entries[car.entry];
@@ -181,6 +182,8 @@ pub fn write_race_csvs(
                 format!("{:.3}", car.fastest_s()),
                 format!("{:.3}", car.mean_s()),
                 format!("{:.3}", car.median_s()),
+                car.out_of_fuel_on_lap
+                    .map_or_else(String::new, |l| l.to_string()),
             ])?;
         }
         c.flush()

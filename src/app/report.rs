@@ -67,15 +67,21 @@ pub fn classification_table(field: &Field, r: &RaceResult) -> String {
     let winner = r.classification.first().map_or(0.0, |c| c.total_s);
     for (p, c) in r.classification.iter().enumerate() {
         let e = &field.entries[c.entry];
-        let total = format_lap_time(c.total_s);
+        let (total, gap) = match c.out_of_fuel_on_lap {
+            None => (
+                format_lap_time(c.total_s),
+                format!("{:+.3}", c.total_s - winner),
+            ),
+            Some(l) => (format!("dry, lap {l}"), "–".to_string()),
+        };
         out += &format!(
-            "{:>3}  {:>3}  {:<22} {:>4}  {:>10}  {:>+8.3}  {:>9}  {:>9}  {:>9}\n",
+            "{:>3}  {:>3}  {:<22} {:>4}  {:>10}  {:>8}  {:>9}  {:>9}  {:>9}\n",
             p + 1,
             e.number,
             e.name,
             c.grid,
             total,
-            c.total_s - winner,
+            gap,
             format_lap_time(c.fastest_s()),
             format_lap_time(c.mean_s()),
             format_lap_time(c.median_s())
@@ -89,28 +95,30 @@ pub fn stats_table(stats: &[DriverStats], runs: u64, race: bool) -> String {
     let mut sorted: Vec<&DriverStats> = stats.iter().collect();
     sorted.sort_by(|a, b| a.position_mean_sd.0.total_cmp(&b.position_mean_sd.0));
     let mut out = format!(
-        "Monte Carlo over {runs} runs ({}):\n{:>3}  {:<22} {:>6} {:>6} {:>6} {:>6}  {:>12}  {:>14}\n",
+        "Monte Carlo over {runs} runs ({}):\n{:>3}  {:<22} {:>6} {:>9} {:>6} {:>6} {:>6}  {:>12}  {:>14}\n",
         if race { "race positions" } else { "grid positions" },
         "no",
         "driver",
         "pole",
-        "top15",
+        "shoot-out",
         "win",
         "podium",
+        "dry",
         "position",
         "gap (s)"
     );
-    // Win and podium exist only when a race was run.
+    // Shares that do not apply (no race, no shoot-out) show as a dash.
     let pct = |p: Option<f64>| p.map_or("–".to_string(), |p| format!("{:.1}%", 100.0 * p));
     for s in sorted {
         out += &format!(
-            "{:>3}  {:<22} {:>5.1}% {:>5.1}% {:>6} {:>6}  {:>5.1} ± {:<4.1}  {:>6.2} ± {:<5.2}\n",
+            "{:>3}  {:<22} {:>5.1}% {:>9} {:>6} {:>6} {:>6}  {:>5.1} ± {:<4.1}  {:>6.2} ± {:<5.2}\n",
             s.number,
             s.name,
             100.0 * s.p_pole,
-            100.0 * s.p_top15,
+            pct(s.p_shootout),
             pct(s.p_win),
             pct(s.p_podium),
+            pct(s.p_out_of_fuel),
             s.position_mean_sd.0,
             s.position_mean_sd.1,
             s.gap_mean_sd_s.0,

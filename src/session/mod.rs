@@ -34,20 +34,9 @@ fn splitmix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Tyre grip relative to its best, by lap on a set (1 = the first timed lap after the out-lap).
-///
-/// Model: slicks come up to temperature over the out-lap and the first flying lap (a Cup slick is at about
-/// 97 % on its first flying lap and at its best on the second and third), then lose grip slowly as they wear
-/// and heat-cycle: 0.15 % per lap after the third. Over a 22-lap race that is 3 % at the flag, about 0.9 s a
-/// lap at Oschersleben, in line with the second-or-so a Cup car loses over a sprint race.
-pub fn tyre_grip(lap_on_set: u32) -> f64 {
-    match lap_on_set {
-        0 => 0.90,
-        1 => 0.97,
-        2 | 3 => 1.0,
-        k => 1.0 - 0.0015 * f64::from(k - 3),
-    }
-}
+/// Lowest tyre grip the model runs (a share of the best): the corner tables' traction rows end at half the
+/// grip, and no slick that has faded that far is still raced.
+pub const MIN_TYRE_GRIP: f64 = 0.5;
 
 /// A driver's lap in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -89,14 +78,26 @@ impl<'a> DriverRun<'a> {
         })
     }
 
-    /// One lap on tyres at `tyre` of their best grip; `may_slip` allows a slip on this lap.
+    /// One lap on tyres at `tyre` of their best grip; `may_slip` allows a slip on this lap. `None` if the
+    /// car runs out of fuel on it (the lap needs more than is on board): it stops, and the lap does not
+    /// count. Tyres faded below [`MIN_TYRE_GRIP`] are an error naming the event's tyre model.
     pub fn lap(
         &mut self,
         oracle: &dyn LapOracle,
         tyre: f64,
         kind: LapKind,
         may_slip: bool,
-    ) -> crate::Result<LapRecord> {
+    ) -> crate::Result<Option<LapRecord>> {
+        if tyre.is_nan() || tyre < MIN_TYRE_GRIP {
+            return Err(crate::Error::Option {
+                option: "tyres".into(),
+                value: format!("{tyre:.3} of the best grip"),
+                message: format!(
+                    "the tyres fade below {MIN_TYRE_GRIP} of their grip in this session: lower \
+                     tyres.fade_per_lap or shorten the session"
+                ),
+            });
+        }
         use rand::RngExt;
         use rand_distr::Distribution;
         let s = self.skill;
@@ -120,10 +121,15 @@ impl<'a> DriverRun<'a> {
             kind,
             slip,
         })?;
-        self.fuel_kg = (self.fuel_kg - out.fuel_kg).max(0.0);
-        Ok(LapRecord {
+        if out.fuel_kg > self.fuel_kg {
+            // Runs dry on this lap: the car stops out on the circuit.
+            self.fuel_kg = 0.0;
+            return Ok(None);
+        }
+        self.fuel_kg -= out.fuel_kg;
+        Ok(Some(LapRecord {
             time_s: out.time_s,
             slip: slip.is_some(),
-        })
+        }))
     }
 }

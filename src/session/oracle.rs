@@ -117,7 +117,12 @@ impl QssOracle {
         {
             return Ok(Arc::clone(b));
         }
-        let car = self.car.with_fuel_kg(key as f64 * FUEL_STEP_KG)?;
+        // The rounded load stays within the tank (a request is within it: sessions start with at most a full
+        // tank and only burn fuel), so rounding never makes the car an invalid one.
+        let tank = self.car.params().mass.fuel_tank_kg;
+        let car = self
+            .car
+            .with_fuel_kg((key as f64 * FUEL_STEP_KG).min(tank))?;
         let env = Envelope::new(&car);
         let table = CornerTable::new(&env);
         let entry = Arc::new((Tables::new(&env), table));

@@ -1,48 +1,21 @@
-//! Qualifying in the 2007 Carrera Cup format: part 1 (15 minutes, all cars) fixes grid positions 16–40;
-//! after a 5-minute pause the fastest 15 run a 10-minute shoot-out whose best laps set grid 1–15.
+//! Qualifying in the event's format ([`QualifyingFormat`], from the field file): one session for all cars, or
+//! two parts, as in the 2007 Carrera Cup (part 1, 15 minutes, all cars, fixes grid positions 16–40; after a
+//! 5-minute pause the fastest 15 run a 10-minute shoot-out whose best laps set grid 1–15).
 //!
 //! Each car leaves the pits at the start of a part, does an out-lap (a standing start, tyres cold), then
 //! flying laps for as long as it crosses the line before the flag (the lap under way at the flag counts, so
 //! how many laps a car fits follows from its own lap times). Tyres warm up over the first laps and fade after
-//! a few ([`super::tyre_grip`]); every lap draws its own scatter of the driver's shares and its own chance of a
+//! a few (the event's [`crate::field::TyreModel`]); every lap draws its own scatter of the driver's shares and its own chance of a
 //! slip. The shoot-out is run on a fresh set of tyres. Traffic in qualifying is not modelled: with 40 cars on
 //! 3.7 km a driver finds a clear lap, and the best lap is what counts.
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{stream, tyre_grip, DriverRun, LapKind, LapOracle, LapRecord};
+use super::{stream, DriverRun, LapKind, LapOracle, LapRecord};
 use crate::error::Result;
-use crate::field::{Entry, Field};
-
-/// Session lengths and the shoot-out size.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct QualifyingFormat {
-    /// Part 1, all cars (s). 2007: 15 minutes.
-    pub part1_s: f64,
-    /// Pause between the parts (s). 2007: 5 minutes. Part of the format, reported with it; it changes no lap
-    /// in this model (the shoot-out starts on a fresh set of tyres, and the track does not evolve).
-    pub pause_s: f64,
-    /// Part 2, the shoot-out (s). 2007: 10 minutes.
-    pub part2_s: f64,
-    /// Cars in the shoot-out. 2007: 15.
-    pub shootout_cars: usize,
-    /// Fuel on board at the start of qualifying (kg).
-    pub fuel_kg: f64,
-}
-
-impl QualifyingFormat {
-    /// The 2007 format, with the car's qualifying fuel.
-    pub fn carrera_cup_2007(fuel_kg: f64) -> Self {
-        Self {
-            part1_s: 15.0 * 60.0,
-            pause_s: 5.0 * 60.0,
-            part2_s: 10.0 * 60.0,
-            shootout_cars: 15,
-            fuel_kg,
-        }
-    }
-}
+pub use crate::field::QualifyingFormat;
+use crate::field::{Entry, Field, TyreModel};
 
 /// One car's part of qualifying.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,6 +28,8 @@ pub struct Run {
     pub best_s: f64,
     /// Fuel left at the end of the part (kg).
     pub fuel_left_kg: f64,
+    /// The car ran out of fuel during the part (and stopped).
+    pub out_of_fuel: bool,
 }
 
 /// A grid position.
@@ -93,6 +68,7 @@ pub struct QualifyingResult {
 fn run_part(
     oracle: &dyn LapOracle,
     entry: &Entry,
+    tyres: &TyreModel,
     length_s: f64,
     fuel_kg: f64,
     rng: rand_chacha::ChaCha12Rng,
@@ -102,6 +78,7 @@ fn run_part(
     let mut laps = Vec::new();
     let mut lap_on_set = 0u32;
     let mut out_lap_s = 0.0;
+    let mut out_of_fuel = false;
     // Out-lap (from the pit exit, modelled as a standing start at the line), then timed laps while the car
     // reaches the line before the flag.
     while lap_on_set == 0 || clock < length_s {
@@ -110,7 +87,10 @@ fn run_part(
         } else {
             LapKind::Flying
         };
-        let lap = driver.lap(oracle, tyre_grip(lap_on_set), kind, lap_on_set > 0)?;
+        let Some(lap) = driver.lap(oracle, tyres.grip(lap_on_set), kind, lap_on_set > 0)? else {
+            out_of_fuel = true;
+            break;
+        };
         clock += lap.time_s;
         if lap_on_set == 0 {
             out_lap_s = lap.time_s;
@@ -128,6 +108,7 @@ fn run_part(
         laps,
         best_s,
         fuel_left_kg: driver.fuel_kg,
+        out_of_fuel,
     })
 }
 
@@ -146,6 +127,7 @@ pub fn qualifying(
             run_part(
                 oracle,
                 &field.entries[k],
+                &field.tyres,
                 format.part1_s,
                 format.fuel_kg,
                 stream(seed, run, 1, k as u64),
@@ -166,6 +148,7 @@ pub fn qualifying(
             run_part(
                 oracle,
                 &field.entries[k],
+                &field.tyres,
                 format.part2_s,
                 part1[k].fuel_left_kg,
                 stream(seed, run, 2, k as u64),

@@ -1,9 +1,11 @@
 //! The race: laps from a standing (Grand Prix) start, fuel burning off, tyres fading, and traffic.
 //!
+//! The race's rules are the event's ([`RaceFormat`], from the field file): a distance in laps or in time.
 //! Each driver's undisturbed lap times come first (in parallel): lap 1 from rest at the driver's grid slot,
 //! [`RaceFormat::slot_spacing_m`] behind the car ahead, so the back of a 40-car grid starts ~300 m behind the
-//! line; fuel from [`RaceFormat::fuel_kg`] falls by what each lap's engine work burnt; tyres fade as in
-//! [`super::tyre_grip`]; the driver's shares scatter from lap to lap and a slip costs a corner.
+//! line; fuel from [`RaceFormat::fuel_kg`] falls by what each lap's engine work burnt, and a car whose tank
+//! runs dry stops there (classified behind the finishers, by laps completed); tyres fade as the event's
+//! [`crate::field::TyreModel`] says; the driver's shares scatter from lap to lap and a slip costs a corner.
 //!
 //! Traffic then works lap by lap in running order. A car that arrives at the line within
 //! [`RaceFormat::min_gap_s`] of the car ahead passes it only if its pace (its own undisturbed lap; on lap 1
@@ -18,42 +20,10 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{stream, tyre_grip, DriverRun, LapKind, LapOracle, LapRecord, LapRequest};
+use super::{stream, DriverRun, LapKind, LapOracle, LapRecord, LapRequest};
 use crate::error::Result;
 use crate::field::Field;
-
-/// Race distance, start and traffic parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct RaceFormat {
-    /// Laps. 2007 Carrera Cup Oschersleben: 22.
-    pub laps: u32,
-    /// Distance between consecutive grid slots (m): a staggered grid, 8 m from one car to the next (16 m
-    /// between rows of two), as on most circuits.
-    pub slot_spacing_m: f64,
-    /// Fuel at the start (kg).
-    pub fuel_kg: f64,
-    /// Smallest gap one car can follow another at (s).
-    pub min_gap_s: f64,
-    /// Pace advantage needed to pass (s per lap).
-    pub overtake_threshold_s: f64,
-    /// Time lost on a lap spent following within the minimum gap (s).
-    pub following_loss_s: f64,
-}
-
-impl RaceFormat {
-    /// The 2007 Carrera Cup sprint race.
-    pub fn carrera_cup_2007() -> Self {
-        Self {
-            laps: 22,
-            slot_spacing_m: 8.0,
-            // 22 laps at ~1.4 kg (the car file's engine efficiency), a formation lap and a 3 kg reserve.
-            fuel_kg: 36.0,
-            min_gap_s: 0.3,
-            overtake_threshold_s: 0.5,
-            following_loss_s: 0.2,
-        }
-    }
-}
+pub use crate::field::{RaceFormat, RaceLength};
 
 /// One car's race.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,13 +38,17 @@ pub struct CarRace {
     pub total_s: f64,
     /// Fuel left at the flag (kg).
     pub fuel_left_kg: f64,
+    /// The lap on which the car ran out of fuel and stopped (`None`: it finished).
+    pub out_of_fuel_on_lap: Option<u32>,
 }
 
 /// The classification.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RaceResult {
-    /// Cars in finishing order.
+    /// Cars in finishing order: the finishers, then the cars that stopped, by laps completed.
     pub classification: Vec<CarRace>,
+    /// Laps the winner completed.
+    pub laps: u32,
 }
 
 impl CarRace {
@@ -85,6 +59,10 @@ impl CarRace {
             .map(|l| l.time_s)
             .fold(f64::INFINITY, f64::min)
     }
+    /// Whether the car took the flag.
+    pub fn finished(&self) -> bool {
+        self.out_of_fuel_on_lap.is_none()
+    }
     /// Mean lap (s).
     pub fn mean_s(&self) -> f64 {
         self.total_s / self.laps.len() as f64
@@ -94,7 +72,9 @@ impl CarRace {
         let mut t: Vec<f64> = self.laps.iter().map(|l| l.time_s).collect();
         t.sort_by(f64::total_cmp);
         let m = t.len();
-        if m % 2 == 1 {
+        if m == 0 {
+            f64::NAN
+        } else if m % 2 == 1 {
             t[m / 2]
         } else {
             0.5 * (t[m / 2 - 1] + t[m / 2])
@@ -112,11 +92,29 @@ pub fn race(
     run: u64,
 ) -> Result<RaceResult> {
     let n = grid.len();
-    // Undisturbed laps, per car, in parallel; and beside them the grid slots' handicap. Lap 1 starts from
-    // staggered slots: a car p places back covers p slot spacings more, from rest, which costs it about that
-    // distance over its speed at the line (~0.2 s a place). The handicap per place, from two grid laps of the
-    // car at full shares (front and back slot; it is linear in the distance), comes off each car's lap-1 time
-    // when paces are compared.
+    let full = |fuel_kg: f64, kind: LapKind| LapRequest {
+        grip_share: 1.0,
+        traction_share: 1.0,
+        brake_share: 1.0,
+        fuel_kg,
+        kind,
+        slip: None,
+    };
+    // The most laps any car can run: all of them for a distance in laps; for a time, what the fastest lap
+    // the car can do (every share and the tyres at their best, an empty tank) fits in it, plus the lap under
+    // way at the flag.
+    let max_laps = match format.length {
+        RaceLength::Laps(l) => l,
+        RaceLength::Time(t) => {
+            let fastest = oracle.lap(&full(0.0, LapKind::Flying))?.time_s;
+            (t / fastest).ceil() as u32 + 1
+        }
+    };
+    // Undisturbed laps, per car, in parallel, until the distance or an empty tank; and beside them the grid
+    // slots' handicap. Lap 1 starts from staggered slots: a car p places back covers p slot spacings more,
+    // from rest, which costs it about that distance over its speed at the line (~0.2 s a place). The
+    // handicap per place, from two grid laps of the car at full shares (front and back slot; it is linear in
+    // the distance), comes off each car's lap-1 time when paces are compared.
     let (free, slot_s) = rayon::join(
         || -> Result<Vec<(Vec<LapRecord>, f64)>> {
             (0..n)
@@ -128,8 +126,8 @@ pub fn race(
                         stream(seed, run, 3, k as u64),
                         format.fuel_kg,
                     )?;
-                    let mut laps = Vec::with_capacity(format.laps as usize);
-                    for lap in 1..=format.laps {
+                    let mut laps = Vec::with_capacity(max_laps as usize);
+                    for lap in 1..=max_laps {
                         let kind = if lap == 1 {
                             LapKind::Grid {
                                 behind_m: pos as f64 * format.slot_spacing_m,
@@ -139,7 +137,10 @@ pub fn race(
                         };
                         // The race starts on warm tyres (formation lap): the first racing lap is the
                         // tyres' second.
-                        laps.push(driver.lap(oracle, tyre_grip(lap + 1), kind, true)?);
+                        match driver.lap(oracle, field.tyres.grip(lap + 1), kind, true)? {
+                            Some(l) => laps.push(l),
+                            None => break, // out of fuel: the car stops on this lap
+                        }
                     }
                     let fuel = driver.fuel_kg;
                     Ok((laps, fuel))
@@ -148,16 +149,8 @@ pub fn race(
         },
         || -> Result<f64> {
             if n > 1 {
-                let grid_lap = |behind_m: f64| {
-                    oracle.lap(&LapRequest {
-                        grip_share: 1.0,
-                        traction_share: 1.0,
-                        brake_share: 1.0,
-                        fuel_kg: format.fuel_kg,
-                        kind: LapKind::Grid { behind_m },
-                        slip: None,
-                    })
-                };
+                let grid_lap =
+                    |behind_m: f64| oracle.lap(&full(format.fuel_kg, LapKind::Grid { behind_m }));
                 let back = (n - 1) as f64;
                 Ok((grid_lap(back * format.slot_spacing_m)?.time_s - grid_lap(0.0)?.time_s) / back)
             } else {
@@ -172,21 +165,35 @@ pub fn race(
         .map(|pos| CarRace {
             entry: grid[pos],
             grid: pos + 1,
-            laps: Vec::with_capacity(format.laps as usize),
+            laps: Vec::with_capacity(max_laps as usize),
             total_s: 0.0,
             fuel_left_kg: free[pos].1,
+            out_of_fuel_on_lap: None,
         })
         .collect();
-    let mut order: Vec<usize> = (0..n).collect(); // indices into `cars`, running order
-    for lap in 0..format.laps as usize {
-        // Cars cross the line in the previous running order; each tries to pass the cars now ahead of it.
+    let mut order: Vec<usize> = (0..n).collect(); // indices into `cars`, running order of those still out
+    let mut stopped: Vec<usize> = Vec::new(); // cars out of fuel, in the order they stopped
+    let mut laps_run = 0;
+    for lap in 0..max_laps as usize {
+        // Cars out of fuel on this lap stop; the others cross the line in the previous running order, each
+        // trying to pass the cars now ahead of it.
+        let (running, dry): (Vec<usize>, Vec<usize>) =
+            order.iter().partition(|&&c| free[c].0.len() > lap);
+        for &c in &dry {
+            cars[c].out_of_fuel_on_lap = Some(lap as u32 + 1);
+        }
+        stopped.extend(dry);
+        if running.is_empty() {
+            order = running;
+            break;
+        }
         // (car, arrival): the final order of this lap.
         let mut line: Vec<(usize, f64)> = Vec::with_capacity(n);
         // Pace: each car's own undisturbed lap, not the lap traffic left it (a car held up or just passed is
         // no slower for it); on lap 1 without its slot's handicap (car `c` starts from grid slot `c`).
         let pace =
             |c: usize| free[c].0[lap].time_s - if lap == 0 { slot_s * c as f64 } else { 0.0 };
-        for &c in &order {
+        for &c in &running {
             let lap_t = free[c].0[lap].time_s;
             let mut arrival = cars[c].total_s + lap_t;
             let mut pos = line.len();
@@ -221,7 +228,29 @@ pub fn race(
             cars[c].total_s = arrival;
         }
         order = line.iter().map(|x| x.0).collect();
+        laps_run = lap as u32 + 1;
+        // A timed race ends when the leader crosses the line after the time has run out.
+        if let RaceLength::Time(t) = format.length {
+            if line[0].1 >= t {
+                break;
+            }
+        }
     }
-    let classification = order.into_iter().map(|c| cars[c].clone()).collect();
-    Ok(RaceResult { classification })
+    // Finishers in running order, then the cars that stopped: more laps first, then the earlier stop last.
+    stopped.sort_by(|&a, &b| {
+        cars[b]
+            .laps
+            .len()
+            .cmp(&cars[a].laps.len())
+            .then(cars[a].total_s.total_cmp(&cars[b].total_s))
+    });
+    let classification = order
+        .into_iter()
+        .chain(stopped)
+        .map(|c| cars[c].clone())
+        .collect();
+    Ok(RaceResult {
+        classification,
+        laps: laps_run,
+    })
 }

@@ -420,12 +420,20 @@ fn validate(p: &CarParams, source: &str) -> Result<()> {
         "a driver with kit",
     )?;
     range(
+        "mass.fuel_tank_kg",
+        m.fuel_tank_kg,
+        0.0,
+        1_000.0,
+        true,
+        "the fuel a full tank holds",
+    )?;
+    range(
         "mass.fuel_kg",
         m.fuel_kg,
         0.0,
-        1_000.0,
+        m.fuel_tank_kg,
         false,
-        "fuel on board",
+        "fuel on board, at most a full tank (mass.fuel_tank_kg)",
     )?;
 
     let e = &p.engine;

@@ -35,8 +35,10 @@ pub struct MassParams {
     pub car_kg: f64,
     /// Driver with helmet and suit (kg).
     pub driver_kg: f64,
-    /// Fuel on board (kg).
+    /// Fuel on board (kg): what a single lap (`lapsim run`) carries; sessions take theirs from the event.
     pub fuel_kg: f64,
+    /// Fuel the tank holds when full (kg): no session may start with more.
+    pub fuel_tank_kg: f64,
 }
 
 /// Engine full-load curve and speed limits.

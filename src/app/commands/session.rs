@@ -1,8 +1,6 @@
 //! `lapsim qualifying` and `lapsim race`: the sessions of a field on a track, once or as a Monte Carlo study,
 //! with tables on stdout, CSV/JSON under `--out` and a chart.
 
-use rayon::prelude::*;
-
 use super::{lap_tracks, say, track_name};
 use crate::app::args::{QualifyingArgs, RaceArgs, SessionArgs};
 use crate::app::output::{write_grid_csv, write_json, write_race_csvs};
@@ -10,9 +8,7 @@ use crate::app::plot;
 use crate::app::report::{classification_table, grid_table, stats_table};
 use crate::error::{Error, Result};
 use crate::field::Field;
-use crate::session::monte_carlo::{stats, DriverStats};
-use crate::session::qualifying::{self, QualifyingFormat, QualifyingResult};
-use crate::session::race::{self, RaceFormat, RaceResult};
+use crate::session::monte_carlo::{study, DriverStats};
 use crate::session::QssOracle;
 use crate::track::Centerline;
 use crate::vehicle::Car;
@@ -21,6 +17,7 @@ use crate::vehicle::Car;
 pub fn load_session(a: &SessionArgs) -> Result<(Field, QssOracle)> {
     let field = Field::from_file(&a.field)?;
     let car = Car::from_file(&field.car_path)?;
+    field.check_fuel(car.params().mass.fuel_tank_kg, &car.params().name)?;
     let centerline = Centerline::from_file(&a.track)?;
     let (track, _) = lap_tracks(&car, &centerline, &a.geometry, &a.line)?;
     Ok((field, QssOracle::new(car, track)))
@@ -45,8 +42,12 @@ fn stem(a: &SessionArgs) -> String {
     format!("{}__{}", track_name(&a.track), field)
 }
 
-fn progress(runs: u64, what: &str) -> indicatif::ProgressBar {
-    let bar = if runs > 1 {
+/// Progress of a study: a bar on a terminal; otherwise (a log, CI, a batch job) a plain line on stderr at
+/// every tenth of the runs. Nothing for a single run.
+fn progress(runs: u64, what: &str) -> impl Fn(u64) + Sync {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if runs > 1 && terminal {
         indicatif::ProgressBar::new(runs)
     } else {
         indicatif::ProgressBar::hidden()
@@ -57,7 +58,21 @@ fn progress(runs: u64, what: &str) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar.set_message(what.to_string());
-    bar
+    let what = what.to_string();
+    let tenth = runs.div_ceil(10).max(1);
+    let last_line = std::sync::atomic::AtomicU64::new(0);
+    move |done: u64| {
+        bar.set_position(done);
+        if done >= runs {
+            bar.finish_and_clear();
+        }
+        if runs > 1 && !terminal {
+            let step = done / tenth;
+            if step > last_line.swap(step, std::sync::atomic::Ordering::Relaxed) || done == runs {
+                eprintln!("[lapsim] {what}: {done}/{runs} runs");
+            }
+        }
+    }
 }
 
 /// Qualifying: one run (the grid) or Monte Carlo statistics.
@@ -65,19 +80,17 @@ pub fn qualifying(args: &QualifyingArgs) -> Result<Vec<DriverStats>> {
     let a = &args.session;
     check_runs(a)?;
     let (field, oracle) = load_session(a)?;
-    let format = QualifyingFormat::carrera_cup_2007(oracle.car().params().mass.fuel_kg);
-    let bar = progress(a.runs, "qualifying");
-    let results: Vec<QualifyingResult> = (0..a.runs)
-        .into_par_iter()
-        .map(|run| {
-            let r = qualifying::qualifying(&field, &oracle, &format, a.seed, run);
-            bar.inc(1);
-            r
-        })
-        .collect::<Result<_>>()?;
-    bar.finish_and_clear();
+    let format = field.qualifying;
+    let ((first, _), acc) = study(
+        &field,
+        &oracle,
+        false,
+        a.seed,
+        a.runs,
+        &progress(a.runs, "qualifying"),
+    )?;
+    let first = &first;
     let stem = stem(a);
-    let first = &results[0];
     say(&format!("{} — qualifying, seed {}\n", field.event, a.seed));
     say(&grid_table(first));
     let csv = a.out.join(format!("{stem}_qualifying.csv"));
@@ -91,7 +104,7 @@ pub fn qualifying(args: &QualifyingArgs) -> Result<Vec<DriverStats>> {
         ),
         first,
     )?;
-    let stats = stats(&field, &results, None);
+    let stats = acc.stats(&field);
     let json = a.out.join(format!("{stem}_qualifying.json"));
     write_json(
         &json,
@@ -136,25 +149,23 @@ pub fn race(args: &RaceArgs) -> Result<Vec<DriverStats>> {
                 })
         })
         .collect::<Result<_>>()?;
-    let qformat = QualifyingFormat::carrera_cup_2007(oracle.car().params().mass.fuel_kg);
-    let rformat = RaceFormat::carrera_cup_2007();
-    let bar = progress(a.runs, "weekend");
-    let results: Vec<(QualifyingResult, RaceResult)> = (0..a.runs)
-        .into_par_iter()
-        .map(|run| {
-            let q = qualifying::qualifying(&field, &oracle, &qformat, a.seed, run)?;
-            let grid: Vec<usize> = q.grid.iter().map(|g| g.entry).collect();
-            let r = race::race(&field, &oracle, &rformat, &grid, a.seed, run)?;
-            bar.inc(1);
-            Ok((q, r))
-        })
-        .collect::<Result<_>>()?;
-    bar.finish_and_clear();
+    let (qformat, rformat) = (field.qualifying, field.race);
+    let ((q, r), acc) = study(
+        &field,
+        &oracle,
+        true,
+        a.seed,
+        a.runs,
+        &progress(a.runs, "weekend"),
+    )?;
+    let r = r.ok_or_else(|| Error::Internal("a race study without its race".into()))?;
+    let (q, r) = (&q, &r);
     let stem = stem(a);
-    let (q, r) = &results[0];
     say(&format!(
-        "{} — race ({} laps, standing start), seed {}\n",
-        field.event, rformat.laps, a.seed
+        "{} — race ({}, standing start), seed {}\n",
+        field.event,
+        rformat.distance(),
+        a.seed
     ));
     say(&classification_table(&field, r));
     let mut written = write_race_csvs(&a.out, &stem, &field, r)?;
@@ -172,9 +183,7 @@ pub fn race(args: &RaceArgs) -> Result<Vec<DriverStats>> {
         &chosen,
     )?;
     written.push(png);
-    let qs: Vec<QualifyingResult> = results.iter().map(|x| x.0.clone()).collect();
-    let rs: Vec<RaceResult> = results.iter().map(|x| x.1.clone()).collect();
-    let stats = stats(&field, &qs, Some(&rs));
+    let stats = acc.stats(&field);
     let json = a.out.join(format!("{stem}_race.json"));
     write_json(
         &json,

@@ -14,8 +14,9 @@ use crate::app::report::{classification_table, grid_table};
 use crate::error::Result;
 use crate::field::Field;
 use crate::laptime::format_lap_time;
-use crate::session::qualifying::{qualifying, QualifyingFormat, QualifyingResult};
-use crate::session::race::{race, RaceFormat, RaceResult};
+use crate::line::LinePath;
+use crate::session::qualifying::{qualifying, QualifyingResult};
+use crate::session::race::{race, RaceResult};
 use crate::session::QssOracle;
 use crate::solver::{LapSolver, Start, Telemetry};
 use crate::track::{Centerline, Track};
@@ -37,12 +38,13 @@ pub struct Weekend {
     pub lap_centre: Telemetry,
     /// Qualifying.
     pub qualifying: QualifyingResult,
-    /// The nominal laps (skill shares, no scatter) of pole, P15 and P40, with their labels.
+    /// The nominal laps (skill shares, no scatter) of pole, the last shoot-out place (or the middle of the
+    /// grid) and the last place, with their labels.
     pub nominal: Vec<(String, Telemetry)>,
-    /// The race format run.
-    pub race_format: RaceFormat,
     /// The race.
     pub race: RaceResult,
+    /// The path driven, in words.
+    pub line_name: String,
 }
 
 /// The weekend: the lap on the line and on the centreline, qualifying, the race, every chart and
@@ -78,6 +80,30 @@ fn lap_of(track: &Track, car: &Car) -> Result<Telemetry> {
     s.telemetry()
 }
 
+/// The grid places whose nominal laps the weekend compares: pole, the last place of the shoot-out (or the
+/// middle of the grid for a single session) and the last place.
+fn compared_places(field: &Field, cars: usize) -> Vec<usize> {
+    let q = &field.qualifying;
+    let middle = if q.has_shootout() {
+        q.shootout_cars - 1
+    } else {
+        cars / 2
+    };
+    let mut places = vec![0, middle.min(cars - 1), cars - 1];
+    places.dedup();
+    places
+}
+
+/// The path in words, for titles.
+pub fn line_name(path: &LinePath) -> String {
+    match path {
+        LinePath::Centreline => "centreline".into(),
+        LinePath::MinimumCurvature(_) => "minimum-curvature line".into(),
+        LinePath::MinimumTime(_) => "minimum-time line".into(),
+        LinePath::File(f) => format!("line {}", f.display()),
+    }
+}
+
 /// Computes the weekend: laps, qualifying, the nominal laps of three grid places, the race.
 pub fn simulate(a: &WeekendArgs) -> Result<Weekend> {
     step(&format!(
@@ -87,35 +113,51 @@ pub fn simulate(a: &WeekendArgs) -> Result<Weekend> {
     ));
     let field = Field::from_file(&a.field)?;
     let car = Car::from_file(&field.car_path)?;
+    field.check_fuel(car.params().mass.fuel_tank_kg, &car.params().name)?;
     let centerline = Centerline::from_file(&a.track)?;
-    step("computing the racing line (minimum curvature, then the minimum-time blend)");
+    let path = a.line.path();
+    step(&format!("building the path: the {}", line_name(&path)));
     let (line_track, centre) = lap_tracks(&car, &centerline, &a.geometry, &a.line)?;
     let envelope = Envelope::new(&car);
     let lap_line = lap_of(&line_track, &car)?;
     let lap_centre = lap_of(&centre, &car)?;
 
-    step("qualifying: part 1 (15 min, 40 cars), part 2 (10 min shoot-out)");
+    let q = &field.qualifying;
+    let n = field.entries.len();
+    step(&if q.has_shootout() {
+        format!(
+            "qualifying: part 1 ({} min, {n} cars), part 2 ({} min shoot-out of {})",
+            q.part1_s / 60.0,
+            q.part2_s / 60.0,
+            q.shootout_cars
+        )
+    } else {
+        format!(
+            "qualifying: one session ({} min, {n} cars)",
+            q.part1_s / 60.0
+        )
+    });
     let oracle = QssOracle::new(car.clone(), line_track.clone());
-    let qformat = QualifyingFormat::carrera_cup_2007(car.params().mass.fuel_kg);
-    let q = qualifying(&field, &oracle, &qformat, a.seed, 0)?;
-    // Pole vs P15 vs P40: each driver's nominal lap (skill shares, no scatter) on the line.
-    let nominal = [0usize, 14, q.grid.len() - 1]
-        .iter()
-        .filter(|&&p| p < q.grid.len())
-        .map(|&p| {
-            let s = &field.entries[q.grid[p].entry].skill;
+    let qr = qualifying(&field, &oracle, &field.qualifying, a.seed, 0)?;
+    // Each compared driver's nominal lap (skill shares, no scatter) on the line.
+    let nominal = compared_places(&field, qr.grid.len())
+        .into_iter()
+        .map(|p| {
+            let s = &field.entries[qr.grid[p].entry].skill;
             let driver = car.with_shares(s.grip_share, s.traction_share, s.brake_share)?;
             Ok((
-                format!("P{} {}", p + 1, q.grid[p].name),
+                format!("P{} {}", p + 1, qr.grid[p].name),
                 lap_of(&line_track, &driver)?,
             ))
         })
         .collect::<Result<_>>()?;
 
-    step("race: 22 laps from a standing start");
-    let race_format = RaceFormat::carrera_cup_2007();
-    let grid: Vec<usize> = q.grid.iter().map(|g| g.entry).collect();
-    let r = race(&field, &oracle, &race_format, &grid, a.seed, 0)?;
+    step(&format!(
+        "race: {} from a standing start",
+        field.race.distance()
+    ));
+    let grid: Vec<usize> = qr.grid.iter().map(|g| g.entry).collect();
+    let r = race(&field, &oracle, &field.race, &grid, a.seed, 0)?;
     Ok(Weekend {
         field,
         car,
@@ -123,10 +165,10 @@ pub fn simulate(a: &WeekendArgs) -> Result<Weekend> {
         centre,
         lap_line,
         lap_centre,
-        qualifying: q,
+        qualifying: qr,
         nominal,
-        race_format,
         race: r,
+        line_name: line_name(&path),
     })
 }
 
@@ -141,7 +183,7 @@ pub fn draw_charts(a: &WeekendArgs, w: &Weekend) -> Result<Vec<PathBuf>> {
     let f = out.join(format!("{tname}__weekend_speed.png"));
     plot::speed_trace(
         &f,
-        &format!("{name} — {tname}, minimum-time line"),
+        &format!("{name} — {tname}, {}", w.line_name),
         &w.lap_line,
     )?;
     files.push(f);
@@ -156,7 +198,7 @@ pub fn draw_charts(a: &WeekendArgs, w: &Weekend) -> Result<Vec<PathBuf>> {
     let f = out.join(format!("{tname}__weekend_line_vs_centreline.png"));
     plot::laps::lap_overlay(
         &f,
-        &format!("{tname}: optimised line against the centreline"),
+        &format!("{tname}: {} against the centreline", w.line_name),
         &[("line", &w.lap_line), ("centreline", &w.lap_centre)],
     )?;
     files.push(f);
@@ -180,9 +222,13 @@ pub fn draw_charts(a: &WeekendArgs, w: &Weekend) -> Result<Vec<PathBuf>> {
     files.push(f);
     let refs: Vec<(&str, &Telemetry)> = w.nominal.iter().map(|(n, t)| (n.as_str(), t)).collect();
     let f = out.join(format!("{tname}__weekend_pole_p15_p40.png"));
+    let labels: Vec<&str> = w.nominal.iter().map(|(n, _)| n.as_str()).collect();
     plot::laps::lap_overlay(
         &f,
-        "Nominal laps of pole, P15 and P40 (skill shares, no scatter)",
+        &format!(
+            "Nominal laps of {} (skill shares, no scatter)",
+            labels.join(", ")
+        ),
         &refs,
     )?;
     files.push(f);
@@ -205,43 +251,120 @@ pub fn draw_charts(a: &WeekendArgs, w: &Weekend) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The weekend's report in Markdown, with the charts of [`draw_charts`] (`charts`, in its order).
+/// The command that reproduces a weekend: every argument, defaults included.
+pub fn reproduce_command(a: &WeekendArgs) -> String {
+    let mut c = format!(
+        "cargo run --release -- weekend --field {} --track {} --seed {} --step-m {} --smoothing-m {}",
+        a.field.display(),
+        a.track.display(),
+        a.seed,
+        a.geometry.step_m,
+        a.geometry.smoothing_m
+    );
+    match &a.line.line_file {
+        Some(f) => c += &format!(" --line-file {}", f.display()),
+        None => {
+            let line = match a.line.line {
+                crate::app::args::LineArg::Optimal => "optimal",
+                crate::app::args::LineArg::MinCurvature => "min-curvature",
+                crate::app::args::LineArg::Centreline => "centreline",
+            };
+            c += &format!(
+                " --line {line} --line-grid-m {} --margin-m {}",
+                a.line.line_grid_m, a.line.margin_m
+            );
+        }
+    }
+    c + &format!(" --out {}", a.out.display())
+}
+
+/// The weekend's report in Markdown, with the charts of [`draw_charts`] (`charts`, in its order). Every
+/// sentence comes from the data: the event, circuit, car, field, formats and results.
 pub fn markdown(a: &WeekendArgs, w: &Weekend, charts: &[PathBuf]) -> String {
     let tname = track_name(&a.track);
     let (q, r) = (&w.qualifying, &w.race);
+    let f = &w.field;
     let winner = &r.classification[0];
     let pole = &q.grid[0];
     let md_rel = |p: &Path| {
         p.file_name()
             .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
     };
-    let mut md = format!("# {}\n\nPredicted by lapsim {} from first principles: the GT3 Cup car file, the {} track \
-        file, the field file's driver skills and seed {}.\n\nReproduce: `cargo run --release -- weekend --seed {}` \
-        (or plain `cargo run --release`, seed 2007).\n\n",
-        w.field.event, env!("CARGO_PKG_VERSION"), tname, a.seed, a.seed);
+    let car = w.car.params();
+    let mut md = format!(
+        "# {}\n\nPredicted by lapsim {} from first principles: the {}, car file `{}`, on {} (track file `{}`, \
+         {:.0} m on the {}), {} entries with the driver skills of the field file `{}`, seed {}.\n\n\
+         Reproduce: `{}`\n\n",
+        f.event,
+        env!("CARGO_PKG_VERSION"),
+        car.name,
+        f.car_path.display(),
+        tname,
+        a.track.display(),
+        w.lap_line.summary.length_m,
+        w.line_name,
+        f.entries.len(),
+        a.field.display(),
+        a.seed,
+        reproduce_command(a)
+    );
+    // The fuel each figure was set with: the car file's for the lap, the run's start for pole.
+    let pole_fuel = if pole.part == 2 {
+        q.part1[pole.entry].fuel_left_kg
+    } else {
+        f.qualifying.fuel_kg
+    };
+    let last = q.grid.len();
+    let mid = if f.qualifying.has_shootout() {
+        f.qualifying.shootout_cars
+    } else {
+        last / 2 + 1
+    };
+    let s = &w.lap_line.summary;
     md += &format!(
-        "## Key figures\n\n| | |\n|---|---|\n| lap of the car on the optimised line (no driver limits) | {} |\n\
-         | the same on the centreline | {} |\n| top speed at the end of the start/finish straight | {:.1} km/h |\n\
-         | pole | {} — {} |\n| gap pole → P15 / P40 | {:+.3} s / {:+.3} s |\n\
-         | winner | {} — {} for {} laps |\n| winner's race pace (median lap) | {} |\n| fastest race lap | {} |\n\n",
-        format_lap_time(w.lap_line.summary.lap.lap_time_s),
+        "## Key figures\n\n| | |\n|---|---|\n\
+         | lap of the car on the {} (no driver limits, the car file's {} kg of fuel) | {} |\n\
+         | the same on the centreline | {} |\n| top speed (at s = {:.0} m) | {:.1} km/h |\n\
+         | pole (set with {:.1} kg of fuel at the start of its run, driver's skill, tyres at their best) | {} — {} |\n\
+         | gap pole → P{mid} / P{last} | {:+.3} s / {:+.3} s |\n\
+         | winner | {} — {} for {} |\n| winner's race pace (median lap) | {} |\n| fastest race lap | {} |\n",
+        w.line_name,
+        car.mass.fuel_kg,
+        format_lap_time(s.lap.lap_time_s),
         format_lap_time(w.lap_centre.summary.lap.lap_time_s),
-        w.lap_line.summary.v_max_mps * 3.6,
+        s.v_max_s_m,
+        s.v_max_mps * 3.6,
+        pole_fuel,
         pole.name,
         format_lap_time(pole.best_s),
-        q.grid.get(14).map_or(0.0, |g| g.gap_to_pole_s),
+        q.grid.get(mid - 1).map_or(0.0, |g| g.gap_to_pole_s),
         q.grid.last().map_or(0.0, |g| g.gap_to_pole_s),
-        w.field.entries[winner.entry].name,
+        f.entries[winner.entry].name,
         format_lap_time(winner.total_s),
-        w.race_format.laps,
+        if r.laps == 1 { "1 lap".to_string() } else { format!("{} laps", r.laps) },
         format_lap_time(winner.median_s()),
         format_lap_time(
             r.classification.iter().map(|c| c.fastest_s()).fold(f64::INFINITY, f64::min)
         ),
     );
-    md += "## The lap\n\n";
-    for f in &charts[..4] {
-        md += &format!("![{}]({})\n\n", md_rel(f), md_rel(f));
+    let dry: Vec<String> = r
+        .classification
+        .iter()
+        .filter_map(|c| {
+            c.out_of_fuel_on_lap
+                .map(|l| format!("{} (lap {l})", f.entries[c.entry].name))
+        })
+        .collect();
+    if !dry.is_empty() {
+        md += &format!(
+            "| out of fuel ({} kg at the start) | {} |\n",
+            f.race.fuel_kg,
+            dry.join(", ")
+        );
+    }
+    md += "\n## The lap\n\n";
+    for c in &charts[..4] {
+        md += &format!("![{}]({})\n\n", md_rel(c), md_rel(c));
     }
     md += "## Qualifying grid\n\n| pos | no | driver | best | gap to pole | gap ahead | part |\n|---|---|---|---|---|---|---|\n";
     for g in &q.grid {
@@ -256,22 +379,31 @@ pub fn markdown(a: &WeekendArgs, w: &Weekend, charts: &[PathBuf]) -> String {
             g.part
         );
     }
+    let compared: Vec<&str> = w.nominal.iter().map(|(n, _)| n.as_str()).collect();
     md += &format!(
-        "\n![qualifying]({})\n\n![pole, P15, P40]({})\n\n",
+        "\n![qualifying]({})\n\n![{}]({})\n\n",
         md_rel(&charts[4]),
+        compared.join(", "),
         md_rel(&charts[5])
     );
     md += "## Race result\n\n| pos | no | driver | grid | total | gap | fastest | mean | median |\n|---|---|---|---|---|---|---|---|---|\n";
     for (p, c) in r.classification.iter().enumerate() {
-        let e = &w.field.entries[c.entry];
+        let e = &f.entries[c.entry];
+        let (total, gap) = match c.out_of_fuel_on_lap {
+            None => (
+                format_lap_time(c.total_s),
+                format!("{:+.3}", c.total_s - winner.total_s),
+            ),
+            Some(l) => (format!("out of fuel on lap {l}"), "–".to_string()),
+        };
         md += &format!(
-            "| {} | {} | {} | {} | {} | {:+.3} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             p + 1,
             e.number,
             e.name,
             c.grid,
-            format_lap_time(c.total_s),
-            c.total_s - winner.total_s,
+            total,
+            gap,
             format_lap_time(c.fastest_s()),
             format_lap_time(c.mean_s()),
             format_lap_time(c.median_s())
