@@ -26,12 +26,13 @@ const TRACK: &str = "tracks/oschersleben.csv";
 const CAR: &str = "cars/porsche_997_gt3_cup.toml";
 /// The shipped field file.
 const FIELD: &str = "cars/carrera_cup_2007_oschersleben.toml";
-/// File names `lapsim run` writes for the shipped car on Oschersleben.
+/// File names `lapsim run` writes for the shipped car on Oschersleben with `--step-m 2` (options other than
+/// the defaults are part of the name, so runs with other options do not overwrite each other).
 const RUN_OUTPUTS: [&str; 4] = [
-    "oschersleben__porsche_997_gt3_cup.csv",
-    "oschersleben__porsche_997_gt3_cup.json",
-    "oschersleben__porsche_997_gt3_cup_map.png",
-    "oschersleben__porsche_997_gt3_cup_speed.png",
+    "oschersleben__porsche_997_gt3_cup__step2m.csv",
+    "oschersleben__porsche_997_gt3_cup__step2m.json",
+    "oschersleben__porsche_997_gt3_cup__step2m_map.png",
+    "oschersleben__porsche_997_gt3_cup__step2m_speed.png",
 ];
 
 fn project_path(rel: &str) -> PathBuf {
@@ -948,7 +949,7 @@ fn cli_run_with_zero_step_fails_cleanly() {
 }
 
 /// Errors name the flag the user typed, not the library's option name: the track and line options of
-/// `run`, `line`'s own `--grid-m`, and the session commands' options.
+/// `run` and `line`, and the session commands' options.
 #[test]
 fn cli_errors_name_the_flags_the_user_typed() {
     for (flag, value, message) in [
@@ -974,8 +975,16 @@ fn cli_errors_name_the_flags_the_user_typed() {
     let out_dir = out.path().to_str().unwrap();
     for (args, message) in [
         (
-            vec!["line", "--car", CAR, "--track", TRACK, "--grid-m", "0.5"],
-            "invalid option `--grid-m` = 0.5",
+            vec![
+                "line",
+                "--car",
+                CAR,
+                "--track",
+                TRACK,
+                "--line-grid-m",
+                "0.5",
+            ],
+            "invalid option `--line-grid-m` = 0.5",
         ),
         (
             vec![

@@ -59,9 +59,30 @@ pub struct GeometryArgs {
         value_name = "M"
     )]
     pub smoothing_m: f64,
+    /// Sector lines: distances from the line along the lap (m), comma-separated; default: three equal thirds.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "M,M,...",
+        allow_negative_numbers = true
+    )]
+    pub sectors_m: Vec<f64>,
 }
 
 impl GeometryArgs {
+    /// What these flags change from the defaults, for file names (`""` for the defaults).
+    pub fn name_suffix(&self) -> String {
+        let d = Self::default();
+        let mut s = String::new();
+        if self.step_m != d.step_m {
+            s += &format!("__step{}m", self.step_m);
+        }
+        if self.smoothing_m != d.smoothing_m {
+            s += &format!("__smoothing{}m", self.smoothing_m);
+        }
+        s
+    }
+
     /// The track options these flags give.
     pub fn options(&self) -> TrackOptions {
         TrackOptions {
@@ -77,6 +98,7 @@ impl Default for GeometryArgs {
         Self {
             step_m: o.step_m,
             smoothing_m: o.smoothing_wavelength_m,
+            sectors_m: Vec::new(),
         }
     }
 }
@@ -112,6 +134,33 @@ impl Default for LineChoice {
 }
 
 impl LineChoice {
+    /// What these flags change from the defaults, for file names (`""` for the defaults): the line, or the
+    /// line file's stem, and the line grid and margin.
+    pub fn name_suffix(&self) -> String {
+        let d = Self::default();
+        let mut s = String::new();
+        match (&self.line_file, self.line) {
+            (Some(f), _) => {
+                let stem = f
+                    .file_stem()
+                    .map_or_else(|| "file".into(), |x| x.to_string_lossy().into_owned());
+                s += &format!("__line-{stem}");
+            }
+            (None, LineArg::Optimal) => {}
+            (None, LineArg::MinCurvature) => s += "__min-curvature",
+            (None, LineArg::Centreline) => s += "__centreline",
+        }
+        if self.line_file.is_none() && self.line != LineArg::Centreline {
+            if self.line_grid_m != d.line_grid_m {
+                s += &format!("__grid{}m", self.line_grid_m);
+            }
+            if self.margin_m != d.margin_m {
+                s += &format!("__margin{}m", self.margin_m);
+            }
+        }
+        s
+    }
+
     /// The path these flags ask for: the one mapping from the command line's choice to a [`LinePath`].
     pub fn path(&self) -> LinePath {
         let opt = LineOptions {
@@ -207,26 +256,18 @@ pub struct CalibrateArgs {
 /// `lapsim line`.
 #[derive(Debug, Clone, Args)]
 pub struct LineArgs {
-    /// Car file (TOML): its width bounds the line.
+    /// Car file (TOML): its width bounds the line, and the minimum-time line laps it.
     #[arg(long, value_name = "FILE")]
     pub car: PathBuf,
     /// Track file (CSV).
     #[arg(long, value_name = "FILE")]
     pub track: PathBuf,
-    /// Optimisation grid (m).
-    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().grid_step_m, value_name = "M")]
-    pub grid_m: f64,
-    /// Gap kept between the car's side and the track edge (m).
-    #[arg(long, allow_negative_numbers = true, default_value_t = LineOptions::default().margin_m, value_name = "M")]
-    pub margin_m: f64,
-    /// Cutoff wavelength of the centreline smoother (m).
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        default_value_t = TrackOptions::default().smoothing_wavelength_m,
-        value_name = "M"
-    )]
-    pub smoothing_m: f64,
+    /// Track geometry (the lap track the line is checked on).
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// The line to compute: `optimal` (what `run` drives by default) or `min-curvature`.
+    #[command(flatten)]
+    pub line: LineChoice,
     /// Directory for the results.
     #[arg(long, default_value = "output", value_name = "DIR")]
     pub out: PathBuf,

@@ -13,7 +13,7 @@ use crate::track::Centerline;
 pub fn read_line_file(path: &Path, centerline: &Centerline) -> Result<Centerline> {
     let name = path.display().to_string();
     let text = reader::read_text(path)?;
-    let rows = reader::parse_rows(&name, &text, &[2])?;
+    let rows = reader::parse_named_rows(&name, &text, &["x_m", "y_m"])?;
     let (cx, cy) = (centerline.x_m(), centerline.y_m());
     let m = cx.len();
     let mut wr = Vec::with_capacity(rows.len());

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::reader::{parse_rows, read_text, Row};
+use super::reader::{parse_track_rows, read_text, Row};
 use crate::error::{Error, Result};
 
 /// Fewest points a loop may have.
@@ -49,7 +49,7 @@ impl Centerline {
 
     /// Parses track CSV text; `source_name` names it in errors.
     pub fn from_csv_str(source_name: &str, text: &str) -> Result<Self> {
-        let rows = parse_rows(source_name, text, &[4, 5])?;
+        let rows = parse_track_rows(source_name, text, &[4, 5])?;
         Self::from_rows(source_name, &rows)
     }
 

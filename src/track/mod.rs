@@ -71,6 +71,8 @@ pub struct Track {
     w_left_m: Vec<f64>,
     z_m: Vec<f64>,
     gradient: Vec<f64>,
+    /// Index where each sector after the first starts; empty: three equal thirds.
+    sector_starts: Vec<usize>,
 }
 
 impl Track {
@@ -254,6 +256,7 @@ impl Track {
             w_left_m,
             z_m,
             gradient,
+            sector_starts: Vec::new(),
         })
     }
 
@@ -330,11 +333,52 @@ impl Track {
         &self.gradient
     }
     /// Index ranges of the sectors: three equal thirds of the lap (the racetrack-database files carry no
-    /// sector lines).
-    pub fn sectors(&self) -> [std::ops::Range<usize>; 3] {
+    /// sector lines), or those set by [`Self::with_sectors`].
+    pub fn sectors(&self) -> Vec<std::ops::Range<usize>> {
         let n = self.len();
-        let (a, b) = (n / 3, 2 * n / 3);
-        [0..a, a..b, b..n]
+        let starts: Vec<usize> = if self.sector_starts.is_empty() {
+            vec![n / 3, 2 * n / 3]
+        } else {
+            self.sector_starts.clone()
+        };
+        std::iter::once(0)
+            .chain(starts.iter().copied())
+            .zip(starts.iter().copied().chain(std::iter::once(n)))
+            .map(|(a, b)| a..b)
+            .collect()
+    }
+
+    /// The track with sector lines at the distances `boundaries_m` from the line along the lap (strictly
+    /// increasing, inside the lap, at most 20): sectors run between them. Each line sits at the track point
+    /// nearest its distance.
+    pub fn with_sectors(mut self, boundaries_m: &[f64]) -> Result<Self> {
+        let bad = |message: String| Error::Option {
+            option: "sectors_m".into(),
+            value: format!("{boundaries_m:?}"),
+            message,
+        };
+        if boundaries_m.len() > 20 {
+            return Err(bad("at most 20 sector lines".into()));
+        }
+        let mut starts = Vec::with_capacity(boundaries_m.len());
+        for &b in boundaries_m {
+            if !(b.is_finite() && b > 0.0 && b < self.length_m) {
+                return Err(bad(format!(
+                    "{b} m is not inside the {:.1} m lap",
+                    self.length_m
+                )));
+            }
+            let i = (b / self.step_m).round() as usize;
+            if starts.last().is_some_and(|&p| i <= p) || i == 0 || i >= self.len() {
+                return Err(bad(format!(
+                    "sector lines must increase by at least one {:.2} m step",
+                    self.step_m
+                )));
+            }
+            starts.push(i);
+        }
+        self.sector_starts = starts;
+        Ok(self)
     }
 }
 

@@ -1,58 +1,53 @@
-//! `lapsim line`: the minimum-curvature racing line of a car on a track, as CSV.
+//! `lapsim line`: the racing line a car drives on a track (the one `run --line` computes), as CSV that
+//! `run --line-file` reads back.
 
 use std::path::PathBuf;
 
-use super::{say, track_name, with_flags};
+use super::weekend::line_name;
+use super::{say, track_name, with_flags, TRACK_AND_LINE_FLAGS};
 use crate::app::args::LineArgs;
 use crate::app::output::write_line_csv;
 use crate::error::{Error, Result};
-use crate::line::{path_track, LineOptions, LinePath, RacingLine};
-use crate::track::{Centerline, Track, TrackOptions};
+use crate::line::{path_track, LinePath, RacingLine};
+use crate::track::{Centerline, Track};
 use crate::vehicle::Car;
 
-/// `lapsim line`: computes the line, prints its length and Σκ² against the centreline's, writes
+/// `lapsim line`: computes the line, prints its length and ∫κ² against the centreline's, writes
 /// `<track>__<car>_line.csv`; returns the path written.
 pub fn line(a: &LineArgs) -> Result<PathBuf> {
+    let path = a.line.path();
+    if !matches!(
+        path,
+        LinePath::MinimumTime(_) | LinePath::MinimumCurvature(_)
+    ) {
+        return Err(Error::Option {
+            option: "--line".into(),
+            value: line_name(&path),
+            message: "`line` computes a racing line: --line optimal or min-curvature".into(),
+        });
+    }
     let car = Car::from_file(&a.car)?;
     let centerline = Centerline::from_file(&a.track)?;
-    let opt = LineOptions {
-        grid_step_m: a.grid_m,
-        margin_m: a.margin_m,
-        ..LineOptions::default()
-    };
+    let options = a.geometry.options();
     let started = std::time::Instant::now();
-    let flags = [
-        ("smoothing_wavelength_m", "--smoothing-m"),
-        ("grid_step_m", "--grid-m"),
-        ("margin_m", "--margin-m"),
-    ];
-    let (track, line) = path_track(
-        &centerline,
-        &LinePath::MinimumCurvature(opt),
-        &car,
-        TrackOptions {
-            step_m: 1.0,
-            smoothing_wavelength_m: a.smoothing_m,
-        },
-    )
-    .map_err(|e| with_flags(e, &flags))?;
+    let (track, line) = path_track(&centerline, &path, &car, options)
+        .map_err(|e| with_flags(e, TRACK_AND_LINE_FLAGS))?;
     let elapsed = started.elapsed();
     let line: RacingLine =
-        line.ok_or_else(|| Error::Internal("a minimum-curvature path without its line".into()))?;
-    let centre = Track::new(
-        &centerline,
-        TrackOptions {
-            step_m: 1.0,
-            smoothing_wavelength_m: a.smoothing_m,
-        },
-    )?;
+        line.ok_or_else(|| Error::Internal("a computed path without its line".into()))?;
+    let centre = Track::new(&centerline, options)?;
     let integral = |t: &Track| t.curvature_1pm().iter().map(|k| k * k).sum::<f64>() * t.step_m();
-    say(&format!(
-        "minimum-curvature line of {} for {} ({:.3} m wide, {:.2} m margin), {} iterations in {:.0} ms\n",
+    let what = format!(
+        "the {} of {} for the {} ({:.3} m wide, {:.2} m margin, {} m grid)",
+        line_name(&path),
         track_name(&a.track),
         car.params().name,
         car.params().chassis.width_m,
-        opt.margin_m,
+        a.line.margin_m,
+        a.line.line_grid_m
+    );
+    say(&format!(
+        "{what}: {} iterations in {:.0} ms\n",
         line.iterations,
         elapsed.as_secs_f64() * 1e3
     ));
@@ -63,12 +58,12 @@ pub fn line(a: &LineArgs) -> Result<PathBuf> {
         integral(&track),
         integral(&centre)
     ));
-    let path = a.out.join(format!(
+    let file = a.out.join(format!(
         "{}__{}_line.csv",
         track_name(&a.track),
         car.short_name()
     ));
-    write_line_csv(&path, &line)?;
-    say(&format!("  wrote {}\n", path.display()));
-    Ok(path)
+    write_line_csv(&file, &line, &what)?;
+    say(&format!("  wrote {}\n", file.display()));
+    Ok(file)
 }

@@ -26,6 +26,23 @@ pub(crate) fn step(msg: &str) {
     eprintln!("[lapsim] {msg}");
 }
 
+/// A missing default input file of plain `lapsim` (run outside the repository) gets a hint.
+pub(crate) fn hint_defaults(e: Error, path: &Path, flag: &str) -> Error {
+    match e {
+        Error::Read { path: p, io } if p == path && io.kind() == std::io::ErrorKind::NotFound => {
+            Error::Option {
+                option: flag.into(),
+                value: p.display().to_string(),
+                message: format!(
+                    "no such file (the default is relative to the lapsim repository: run from its root, \
+                     or give {flag} FILE)"
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
 /// The file stem of a track path.
 pub(crate) fn track_name(p: &Path) -> String {
     p.file_stem()
@@ -38,6 +55,7 @@ pub(crate) const TRACK_AND_LINE_FLAGS: &[(&str, &str)] = &[
     ("smoothing_wavelength_m", "--smoothing-m"),
     ("grid_step_m", "--line-grid-m"),
     ("margin_m", "--margin-m"),
+    ("sectors_m", "--sectors-m"),
 ];
 
 /// An error whose option is one of the library's names in `flags` names the flag the user typed instead.
@@ -73,6 +91,11 @@ pub(crate) fn lap_tracks(
     let build = || -> Result<(Track, Track)> {
         let options = geometry.options();
         let (track, _) = path_track(centerline, &line.path(), car, options)?;
+        let track = if geometry.sectors_m.is_empty() {
+            track
+        } else {
+            track.with_sectors(&geometry.sectors_m)?
+        };
         let centre = Track::new(centerline, options)?;
         Ok((track, centre))
     };

@@ -101,7 +101,20 @@ pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
     );
     say(&report::lap_report(&title, &tel));
 
-    let stem = format!("{}__{}", track_name(&a.inputs.track), car.short_name());
+    // Runs with other options write beside the default run, not over it.
+    let i = &a.inputs;
+    let stem = format!(
+        "{}__{}{}{}{}",
+        track_name(&i.track),
+        car.short_name(),
+        i.line.name_suffix(),
+        i.geometry.name_suffix(),
+        if i.start == crate::app::args::StartArg::Standing {
+            "__standing"
+        } else {
+            ""
+        }
+    );
     let csv_path = a.out.join(format!("{stem}.csv"));
     let json_path = a.out.join(format!("{stem}.json"));
     write_telemetry_csv(&csv_path, &tel)?;

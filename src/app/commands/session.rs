@@ -39,7 +39,13 @@ fn stem(a: &SessionArgs) -> String {
         .field
         .file_stem()
         .map_or_else(|| "field".into(), |s| s.to_string_lossy().into_owned());
-    format!("{}__{}", track_name(&a.track), field)
+    format!(
+        "{}__{}{}{}",
+        track_name(&a.track),
+        field,
+        a.line.name_suffix(),
+        a.geometry.name_suffix()
+    )
 }
 
 /// Progress of a study: a bar on a terminal; otherwise (a log, CI, a batch job) a plain line on stderr at

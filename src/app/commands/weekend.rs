@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{lap_tracks, say, step, track_name};
+use super::{hint_defaults, lap_tracks, say, step, track_name};
 use crate::app::args::WeekendArgs;
 use crate::app::output::{write_atomic, write_grid_csv, write_race_csvs};
 use crate::app::plot;
@@ -111,10 +111,11 @@ pub fn simulate(a: &WeekendArgs) -> Result<Weekend> {
         a.field.display(),
         a.track.display()
     ));
-    let field = Field::from_file(&a.field)?;
+    let field = Field::from_file(&a.field).map_err(|e| hint_defaults(e, &a.field, "--field"))?;
     let car = Car::from_file(&field.car_path)?;
     field.check_fuel(car.params().mass.fuel_tank_kg, &car.params().name)?;
-    let centerline = Centerline::from_file(&a.track)?;
+    let centerline =
+        Centerline::from_file(&a.track).map_err(|e| hint_defaults(e, &a.track, "--track"))?;
     let path = a.line.path();
     step(&format!("building the path: the {}", line_name(&path)));
     let (line_track, centre) = lap_tracks(&car, &centerline, &a.geometry, &a.line)?;
@@ -261,6 +262,10 @@ pub fn reproduce_command(a: &WeekendArgs) -> String {
         a.geometry.step_m,
         a.geometry.smoothing_m
     );
+    if !a.geometry.sectors_m.is_empty() {
+        let s: Vec<String> = a.geometry.sectors_m.iter().map(f64::to_string).collect();
+        c += &format!(" --sectors-m {}", s.join(","));
+    }
     match &a.line.line_file {
         Some(f) => c += &format!(" --line-file {}", f.display()),
         None => {
