@@ -207,3 +207,99 @@ fn plain_lapsim_outside_the_repository_gives_a_hint() {
     );
     assert!(!stderr.contains("panicked"));
 }
+
+/// `lapsim compare` on two laps of known times: measured-style files with only distance and speed (1,000 m
+/// at a constant 50 m/s and 40 m/s: 20 s and 25 s) show 5 s between them, in the table and the CSV; two
+/// lapsim telemetry files show the difference of their laps (within the CSV's millisecond).
+#[test]
+fn compare_shows_the_difference_of_known_laps() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, v: f64| {
+        let p = dir.path().join(name);
+        let rows: String = (0..1000).map(|k| format!("{k}.0,{v}\n")).collect();
+        std::fs::write(&p, format!("s_m,v_mps\n{rows}")).unwrap();
+        p
+    };
+    let (fast, slow) = (write("fast.csv", 50.0), write("slow.csv", 40.0));
+    let out = dir.path().join("cmp");
+    let o = lapsim(&[
+        "compare",
+        fast.to_str().unwrap(),
+        slow.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("0:20.000") && stdout.contains("0:25.000 (+5.000)"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    let lap = csv.lines().find(|l| l.starts_with("lap,")).unwrap();
+    assert_eq!(lap, "lap,s,20.000,25.000,5.000");
+    assert!(out.join("compare.png").exists());
+
+    // Two laps lapsim wrote: the line and the centreline.
+    let runs = dir.path().join("runs");
+    let runs_s = runs.to_str().unwrap();
+    for line in ["optimal", "centreline"] {
+        let o = lapsim(&[
+            "run",
+            "--car",
+            CAR,
+            "--track",
+            TRACK,
+            "--no-plot",
+            "--line",
+            line,
+            "--out",
+            runs_s,
+        ]);
+        assert!(o.status.success());
+    }
+    let stem = runs.join("oschersleben__porsche_997_gt3_cup");
+    let (a, b) = (
+        stem.with_extension("csv"),
+        runs.join("oschersleben__porsche_997_gt3_cup__centreline.csv"),
+    );
+    let o = lapsim(&[
+        "compare",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        runs_s,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lap_a = lap_of_record(&stem.with_extension("json"));
+    let lap_b = lap_of_record(&runs.join("oschersleben__porsche_997_gt3_cup__centreline.json"));
+    let csv = std::fs::read_to_string(runs.join("compare.csv")).unwrap();
+    let delta: f64 = csv
+        .lines()
+        .find(|l| l.starts_with("lap,"))
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (delta - (lap_b - lap_a)).abs() < 1e-3,
+        "{delta} vs {}",
+        lap_b - lap_a
+    );
+    // Fewer than two laps is a usage error; a file without the columns names what it needs.
+    let o = lapsim(&["compare", a.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "distance,speed\n0,1\n1,2\n").unwrap();
+    let o = lapsim(&[
+        "compare",
+        a.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        "--out",
+        runs_s,
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("without a `s_m` column"));
+}

@@ -35,6 +35,9 @@ pub enum Command {
     Qualifying(QualifyingArgs),
     /// Qualifying, then the race from that grid: the classification and race pace.
     Race(RaceArgs),
+    /// Overlay two or more laps (lapsim telemetry, or measured laps with s_m and v_mps columns) with a
+    /// time-delta panel and tables of the sector and corner differences.
+    Compare(CompareArgs),
     /// The shipped Oschersleben 2007 event end to end: the lap, qualifying, the race, every chart, and
     /// output/weekend.md. What plain `lapsim` does.
     Weekend(WeekendArgs),
@@ -268,6 +271,25 @@ pub struct LineArgs {
     /// The line to compute: `optimal` (what `run` drives by default) or `min-curvature`.
     #[command(flatten)]
     pub line: LineChoice,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `lapsim compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Lap files (CSV with a header row naming s_m and v_mps, and t_s if known); the first is the reference.
+    #[arg(value_name = "LAPS", required = true, num_args = 2..)]
+    pub laps: Vec<PathBuf>,
+    /// Sector lines: distances along the first lap (m); default: three equal thirds.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "M,M,...",
+        allow_negative_numbers = true
+    )]
+    pub sectors_m: Vec<f64>,
     /// Directory for the results.
     #[arg(long, default_value = "output", value_name = "DIR")]
     pub out: PathBuf,

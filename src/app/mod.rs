@@ -28,5 +28,6 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Line(a) => commands::line::line(&a).map(|_| ()),
         Command::Qualifying(a) => commands::session::qualifying(&a).map(|_| ()),
         Command::Race(a) => commands::session::race(&a).map(|_| ()),
+        Command::Compare(a) => commands::compare::compare(&a).map(|_| ()),
     }
 }

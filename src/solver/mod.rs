@@ -57,7 +57,7 @@ use passes::{Backward, DriveState, Forward, Pass};
 pub use corner::{corner_speed_mps, CornerTable, LogCurvature};
 pub use grid::GridLap;
 pub use tables::Tables;
-pub use telemetry::{LapSummary, Telemetry};
+pub use telemetry::{slowest_corners, LapSummary, Telemetry};
 
 use serde::Serialize;
 

@@ -204,8 +204,9 @@ impl Telemetry {
     }
 }
 
-/// Local minima of a closed speed trace at least 100 m apart, slowest first.
-fn slowest_corners(s: &[f64], v: &[f64], skip: usize, count: usize) -> Vec<(f64, f64)> {
+/// Local minima of a closed speed trace `v` over distances `s` at least 100 m apart, slowest first, at most
+/// `count`, the first `skip` points left out (a standing start).
+pub fn slowest_corners(s: &[f64], v: &[f64], skip: usize, count: usize) -> Vec<(f64, f64)> {
     let n = v.len();
     let mut minima: Vec<(f64, f64)> = (skip.max(1)..n)
         .filter(|&i| v[i] <= v[i - 1] && v[i] < v[(i + 1) % n])

@@ -2,6 +2,7 @@
 //! user typed in errors.
 
 pub mod calibrate;
+pub mod compare;
 pub mod line;
 pub mod run;
 pub mod session;
