@@ -38,6 +38,9 @@ pub enum Command {
     /// Overlay two or more laps (lapsim telemetry, or measured laps with s_m and v_mps columns) with a
     /// time-delta panel and tables of the sector and corner differences.
     Compare(CompareArgs),
+    /// The car against real laps: predicted against real lap and error on each circuit of a real-laps file,
+    /// and the speeds at named points.
+    Validate(ValidateArgs),
     /// The shipped Oschersleben 2007 event end to end: the lap, qualifying, the race, every chart, and
     /// output/weekend.md. What plain `lapsim` does.
     Weekend(WeekendArgs),
@@ -290,6 +293,37 @@ pub struct CompareArgs {
         allow_negative_numbers = true
     )]
     pub sectors_m: Vec<f64>,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `lapsim validate`.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Car file (TOML).
+    #[arg(
+        long,
+        default_value = "cars/porsche_997_gt3_cup.toml",
+        value_name = "FILE"
+    )]
+    pub car: PathBuf,
+    /// Real laps (CSV: circuit, track_file relative to it, pole_s, year, series, driver, note).
+    #[arg(
+        long,
+        default_value = "tracks/real/997_cup_poles.csv",
+        value_name = "FILE"
+    )]
+    pub laps: PathBuf,
+    /// Published speeds at named points (CSV; see tracks/real/997_cup_speeds.csv).
+    #[arg(long, value_name = "FILE")]
+    pub speeds: Option<PathBuf>,
+    /// Track geometry.
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// The path driven.
+    #[command(flatten)]
+    pub line: LineChoice,
     /// Directory for the results.
     #[arg(long, default_value = "output", value_name = "DIR")]
     pub out: PathBuf,

@@ -29,5 +29,6 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Qualifying(a) => commands::session::qualifying(&a).map(|_| ()),
         Command::Race(a) => commands::session::race(&a).map(|_| ()),
         Command::Compare(a) => commands::compare::compare(&a).map(|_| ()),
+        Command::Validate(a) => commands::validate::validate(&a).map(|_| ()),
     }
 }

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod line;
 pub mod run;
 pub mod session;
+pub mod validate;
 pub mod weekend;
 
 use std::path::Path;
