@@ -242,9 +242,10 @@ impl RaceFormat {
     }
 }
 
-/// Tyre grip relative to its best, by lap on a set: lap 0 is the out-lap (or a race's formation lap), then
-/// `warm_up_grip` for the first laps, the best grip for `peak_laps` laps, then a linear fade per lap (wear
-/// and heat cycles).
+/// Tyre grip relative to its best, by lap on a set (0 = a qualifying run's out-lap): `warm_up_grip` for the
+/// first laps, the best grip for `peak_laps` laps, then a linear fade per lap (wear and heat cycles). In the
+/// race, racing lap k runs at the grip of the set's lap k + 1 (the formation lap and the start procedure
+/// warm the tyres: see the race module).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TyreModel {

@@ -45,6 +45,27 @@ impl LapOracle for Known {
     }
 }
 
+/// Known laps whose fuel burn depends on the grip share: 1 kg a lap above a share of 0.95, 2.5 kg below (the
+/// front of the field stays above it all race, the back below): a field where some cars run dry and others
+/// finish.
+struct ByGrip {
+    base_s: f64,
+}
+
+impl LapOracle for ByGrip {
+    fn lap(&self, r: &LapRequest) -> lapsim::Result<LapOutcome> {
+        let fly = self.base_s / r.grip_share;
+        let time_s = match r.kind {
+            LapKind::Flying => fly,
+            LapKind::Grid { behind_m } => fly + 5.0 + behind_m / 40.0,
+        };
+        Ok(LapOutcome {
+            time_s,
+            fuel_kg: if r.grip_share > 0.95 { 1.0 } else { 2.5 },
+        })
+    }
+}
+
 /// The Hockenheim file runs round 1's rules: one qualifying session (every grid place from part 1, no
 /// shoot-out) and a 30-minute race that ends when the leader crosses the line after 30 minutes, every car
 /// finishing the lap it is on; the Oschersleben file runs 22 laps after a two-part qualifying.
@@ -104,7 +125,7 @@ fn fuel_that_runs_out_stops_the_car() {
         assert_eq!(c.laps.len(), 18);
         assert!(!c.finished());
     }
-    // Half of the field with enough fuel: they finish, the others stop and are classified after them.
+    // Enough fuel for everyone: all finish the 22 laps.
     let sipping = Known {
         base_s: 90.0,
         fuel_per_lap_kg: 1.0,
@@ -112,6 +133,20 @@ fn fuel_that_runs_out_stops_the_car() {
     let r = race(&field, &sipping, &field.race, &grid, 3, 0).unwrap();
     assert!(r.classification.iter().all(|c| c.finished()));
     assert_eq!(r.laps, 22);
+    // Slower drivers burn more (a fuel burn that grows as the grip share falls): the thirstiest run dry,
+    // the others finish, and every finisher is classified ahead of every car that stopped.
+    let mixed = ByGrip { base_s: 90.0 };
+    let r = race(&field, &mixed, &field.race, &grid, 3, 0).unwrap();
+    let finished = r.classification.iter().filter(|c| c.finished()).count();
+    assert!(
+        finished > 0 && finished < r.classification.len(),
+        "{finished}"
+    );
+    assert!(r.classification[..finished].iter().all(|c| c.finished()));
+    assert!(r.classification[finished..].iter().all(|c| !c.finished()));
+    for w in r.classification[finished..].windows(2) {
+        assert!(w[0].laps.len() >= w[1].laps.len());
+    }
 
     let q = qualifying(
         &field,
@@ -316,4 +351,96 @@ fn session_commands_take_the_track_and_line_options() {
     assert_eq!(inputs["margin_m"], serde_json::json!(0.5));
     assert_eq!(inputs["smoothing_m"], serde_json::json!(10.0));
     assert_eq!(inputs["step_m"], serde_json::json!(2.0));
+}
+
+/// A timed race reports the fuel left after the laps it ran (not after the laps the car could have run).
+#[test]
+fn a_timed_race_reports_the_fuel_of_the_laps_run() {
+    let t = text(HOCKENHEIM).replacen("minutes = 30.0", "minutes = 5.0", 1);
+    let field = parse(&t).unwrap();
+    let oracle = Known {
+        base_s: 100.0,
+        fuel_per_lap_kg: 1.0,
+    };
+    let grid: Vec<usize> = (0..field.entries.len()).collect();
+    let r = race(&field, &oracle, &field.race, &grid, 1, 0).unwrap();
+    assert_eq!(r.laps, 3);
+    for c in &r.classification {
+        assert_eq!(c.laps.len(), 3);
+        assert!(
+            (c.fuel_left_kg - (field.race.fuel_kg - 3.0)).abs() < 1e-9,
+            "{}",
+            c.fuel_left_kg
+        );
+    }
+}
+
+/// Runs the binary and fails (rather than hangs) if it takes over two minutes.
+fn lapsim_within(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lapsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the lapsim binary");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > 120 {
+            child.kill().ok();
+            panic!("lapsim {args:?} did not finish in two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The session commands through the binary on the cases that once panicked or hung in the charts: a race
+/// where some cars run dry and others finish, a one-lap race, and a qualifying session where some cars set
+/// no time at all.
+#[test]
+fn sessions_with_dry_cars_and_one_lap_finish_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = text(OSCHERSLEBEN);
+    let cases = [
+        // 7 laps on 11.3 kg: the thirstier cars stop on lap 7.
+        base.replacen("laps = 22", "laps = 7", 1)
+            .replacen("fuel_kg = 36.0", "fuel_kg = 11.3", 1),
+        base.replacen("laps = 22", "laps = 1", 1),
+        // One session on 3.24 kg: some cars set a time, others run dry first.
+        base.replacen("part2_s = 600.0", "part2_s = 0.0", 1)
+            .replacen("shootout_cars = 15", "shootout_cars = 0", 1)
+            .replacen("fuel_kg = 30.0", "fuel_kg = 3.24", 1),
+    ];
+    // The car file by its absolute path, so that the edited field files live in the temporary directory.
+    let car = project_path("cars/porsche_997_gt3_cup.toml");
+    let car_line = format!("car_file = {:?}", car.to_str().unwrap());
+    for (k, t) in cases.iter().enumerate() {
+        let f = dir.path().join(format!("event_{k}.toml"));
+        let t = t.replacen("car_file = \"porsche_997_gt3_cup.toml\"", &car_line, 1);
+        std::fs::write(&f, t).unwrap();
+        let out = dir.path().join(k.to_string());
+        let command = if k == 2 { "qualifying" } else { "race" };
+        let o = lapsim_within(&[
+            command,
+            "--field",
+            f.to_str().unwrap(),
+            "--track",
+            "tracks/oschersleben.csv",
+            "--line",
+            "centreline",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "case {k}: {stderr}");
+        assert!(!stderr.contains("panicked"));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        match k {
+            0 => assert!(stdout.contains("dry, lap 7"), "{stdout}"),
+            2 => assert!(stdout.contains(" – "), "{stdout}"),
+            _ => {}
+        }
+        assert!(std::fs::read_dir(&out).unwrap().count() >= 3);
+    }
 }

@@ -86,6 +86,10 @@ impl GeometryArgs {
         if self.smoothing_m != d.smoothing_m {
             s += &format!("__smoothing{}m", self.smoothing_m);
         }
+        if !self.sectors_m.is_empty() {
+            let cuts: Vec<String> = self.sectors_m.iter().map(f64::to_string).collect();
+            s += &format!("__sectors{}", cuts.join("-"));
+        }
         s
     }
 

@@ -45,17 +45,26 @@ pub fn grid_table(q: &QualifyingResult) -> String {
     );
     for g in &q.grid {
         out += &format!(
-            "{:>3}  {:>3}  {:<22} {:>9}  {:>+7.3}  {:>+7.3}  {:>4}\n",
+            "{:>3}  {:>3}  {:<22} {:>9}  {:>7}  {:>7}  {:>4}\n",
             g.position,
             g.number,
             g.name,
             format_lap_time(g.best_s),
-            g.gap_to_pole_s,
-            g.gap_ahead_s,
+            format_gap(g.gap_to_pole_s),
+            format_gap(g.gap_ahead_s),
             g.part
         );
     }
     out
+}
+
+/// A gap as `+0.123`, or `–` where there is none (a car without a timed lap).
+pub fn format_gap(gap_s: f64) -> String {
+    if gap_s.is_finite() {
+        format!("{gap_s:+.3}")
+    } else {
+        "–".into()
+    }
 }
 
 /// The classification as an aligned table.

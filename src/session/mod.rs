@@ -89,9 +89,10 @@ impl<'a> DriverRun<'a> {
         may_slip: bool,
     ) -> crate::Result<Option<LapRecord>> {
         if tyre.is_nan() || tyre < MIN_TYRE_GRIP {
-            return Err(crate::Error::Option {
-                option: "tyres".into(),
-                value: format!("{tyre:.3} of the best grip"),
+            return Err(crate::Error::Parameter {
+                source_name: "the event's tyre model (field file)".into(),
+                field: "tyres.fade_per_lap".into(),
+                value: format!("grip {tyre:.3} of the best"),
                 message: format!(
                     "the tyres fade below {MIN_TYRE_GRIP} of their grip in this session: lower \
                      tyres.fade_per_lap or shorten the session"

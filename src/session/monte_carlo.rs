@@ -106,7 +106,8 @@ impl Accumulator {
     /// Folds one run: its qualifying and, for a study with races, its race.
     pub fn add(&mut self, q: &QualifyingResult, r: Option<&RaceResult>) {
         self.runs += 1;
-        if let Some(g) = q.grid.first() {
+        // Pole needs a timed lap, a win or a podium a finish.
+        if let Some(g) = q.grid.first().filter(|g| g.best_s.is_finite()) {
             self.tallies[g.entry].pole += 1;
         }
         for (k, p2) in q.part2.iter().enumerate() {
@@ -120,10 +121,10 @@ impl Accumulator {
                 for (p, c) in r.classification.iter().enumerate() {
                     let t = &mut self.tallies[c.entry];
                     t.position.add(p as f64 + 1.0);
-                    if p == 0 {
+                    if p == 0 && c.finished() {
                         t.win += 1;
                     }
-                    if p < 3 {
+                    if p < 3 && c.finished() {
                         t.podium += 1;
                     }
                     if c.finished() {
@@ -137,7 +138,9 @@ impl Accumulator {
                 for (p, g) in q.grid.iter().enumerate() {
                     let t = &mut self.tallies[g.entry];
                     t.position.add(p as f64 + 1.0);
-                    t.gap.add(g.gap_to_pole_s);
+                    if g.gap_to_pole_s.is_finite() {
+                        t.gap.add(g.gap_to_pole_s);
+                    }
                 }
             }
         }

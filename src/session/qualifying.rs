@@ -17,6 +17,10 @@ use crate::error::Result;
 pub use crate::field::QualifyingFormat;
 use crate::field::{Entry, Field, TyreModel};
 
+/// Most laps one car may run in one part of qualifying (a guard against a session far too long for the
+/// circuit: four hours of 20-second laps).
+pub const MAX_LAPS_ON_A_RUN: u32 = 1000;
+
 /// One car's part of qualifying.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
@@ -98,8 +102,15 @@ fn run_part(
             laps.push(lap);
         }
         lap_on_set += 1;
-        if lap_on_set > 200 {
-            break;
+        if lap_on_set > MAX_LAPS_ON_A_RUN {
+            return Err(crate::Error::Option {
+                option: "qualifying".into(),
+                value: format!("{length_s} s"),
+                message: format!(
+                    "more than {MAX_LAPS_ON_A_RUN} laps in one run: a session this long for a lap this \
+                     short is not a qualifying session"
+                ),
+            });
         }
     }
     let best_s = laps.iter().map(|l| l.time_s).fold(f64::INFINITY, f64::min);
@@ -191,13 +202,21 @@ pub fn qualifying(
             part,
         });
     }
-    let pole = grid.first().map_or(0.0, |g| g.best_s);
+    // Gaps between timed laps; a car without one (out of fuel on its out-lap, say) is infinitely far back.
+    let pole = grid.first().map_or(f64::INFINITY, |g| g.best_s);
+    let gap = |a: f64, b: f64| {
+        if a.is_finite() && b.is_finite() {
+            a - b
+        } else {
+            f64::INFINITY
+        }
+    };
     for i in 0..grid.len() {
-        grid[i].gap_to_pole_s = grid[i].best_s - pole;
+        grid[i].gap_to_pole_s = gap(grid[i].best_s, pole);
         grid[i].gap_ahead_s = if i == 0 {
             0.0
         } else {
-            grid[i].best_s - grid[i - 1].best_s
+            gap(grid[i].best_s, grid[i - 1].best_s)
         };
     }
     Ok(QualifyingResult { part1, part2, grid })

@@ -115,8 +115,12 @@ pub fn race(
     // from rest, which costs it about that distance over its speed at the line (~0.2 s a place). The
     // handicap per place, from two grid laps of the car at full shares (front and back slot; it is linear in
     // the distance), comes off each car's lap-1 time when paces are compared.
+    // Per car: its laps, the fuel on board after each, and for a timed race the error (tyres faded too far)
+    // of a lap the race may not need, raised only if it does.
+    type Free = (Vec<LapRecord>, Vec<f64>, Option<crate::Error>);
+    let timed = matches!(format.length, RaceLength::Time(_));
     let (free, slot_s) = rayon::join(
-        || -> Result<Vec<(Vec<LapRecord>, f64)>> {
+        || -> Result<Vec<Free>> {
             (0..n)
                 .into_par_iter()
                 .map(|pos| {
@@ -127,6 +131,8 @@ pub fn race(
                         format.fuel_kg,
                     )?;
                     let mut laps = Vec::with_capacity(max_laps as usize);
+                    let mut fuel = Vec::with_capacity(max_laps as usize);
+                    let mut pending = None;
                     for lap in 1..=max_laps {
                         let kind = if lap == 1 {
                             LapKind::Grid {
@@ -135,15 +141,22 @@ pub fn race(
                         } else {
                             LapKind::Flying
                         };
-                        // The race starts on warm tyres (formation lap): the first racing lap is the
-                        // tyres' second.
-                        match driver.lap(oracle, field.tyres.grip(lap + 1), kind, true)? {
-                            Some(l) => laps.push(l),
-                            None => break, // out of fuel: the car stops on this lap
+                        // The race starts on tyres warmed by the formation lap and the start procedure:
+                        // racing lap k runs at the grip of the set's lap k + 1 (0 being an out-lap).
+                        match driver.lap(oracle, field.tyres.grip(lap + 1), kind, true) {
+                            Ok(Some(l)) => {
+                                laps.push(l);
+                                fuel.push(driver.fuel_kg);
+                            }
+                            Ok(None) => break, // out of fuel: the car stops on this lap
+                            Err(e) if timed => {
+                                pending = Some(e);
+                                break;
+                            }
+                            Err(e) => return Err(e),
                         }
                     }
-                    let fuel = driver.fuel_kg;
-                    Ok((laps, fuel))
+                    Ok((laps, fuel, pending))
                 })
                 .collect::<Result<_>>()
         },
@@ -158,7 +171,7 @@ pub fn race(
             }
         },
     );
-    let (free, slot_s) = (free?, slot_s?);
+    let (mut free, slot_s) = (free?, slot_s?);
 
     // Traffic, lap by lap in running order.
     let mut cars: Vec<CarRace> = (0..n)
@@ -167,7 +180,7 @@ pub fn race(
             grid: pos + 1,
             laps: Vec::with_capacity(max_laps as usize),
             total_s: 0.0,
-            fuel_left_kg: free[pos].1,
+            fuel_left_kg: format.fuel_kg,
             out_of_fuel_on_lap: None,
         })
         .collect();
@@ -179,6 +192,12 @@ pub fn race(
         // trying to pass the cars now ahead of it.
         let (running, dry): (Vec<usize>, Vec<usize>) =
             order.iter().partition(|&&c| free[c].0.len() > lap);
+        // A lap the race needs but a car could not run for another reason than fuel is the race's error.
+        for &c in &dry {
+            if let Some(e) = free[c].2.take() {
+                return Err(e);
+            }
+        }
         for &c in &dry {
             cars[c].out_of_fuel_on_lap = Some(lap as u32 + 1);
         }
@@ -226,6 +245,7 @@ pub fn race(
                 slip: free[c].0[lap].slip,
             });
             cars[c].total_s = arrival;
+            cars[c].fuel_left_kg = free[c].1[lap];
         }
         order = line.iter().map(|x| x.0).collect();
         laps_run = lap as u32 + 1;

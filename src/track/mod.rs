@@ -369,7 +369,13 @@ impl Track {
                 )));
             }
             let i = (b / self.step_m).round() as usize;
-            if starts.last().is_some_and(|&p| i <= p) || i == 0 || i >= self.len() {
+            if i == 0 || i >= self.len() {
+                return Err(bad(format!(
+                    "{b} m is within half a {:.2} m step of the start/finish line",
+                    self.step_m
+                )));
+            }
+            if starts.last().is_some_and(|&p| i <= p) {
                 return Err(bad(format!(
                     "sector lines must increase by at least one {:.2} m step",
                     self.step_m

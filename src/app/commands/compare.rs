@@ -261,6 +261,11 @@ pub fn compare(a: &CompareArgs) -> Result<Vec<PathBuf>> {
     for r in &rows {
         out += &format!("{:<34}", r.item);
         for (k, v) in r.values.iter().enumerate() {
+            if !v.is_finite() {
+                // No point of that lap near the corner (a sparse measured lap).
+                out += &format!(" {:>22}", "–");
+                continue;
+            }
             let cell = match (r.speed, k) {
                 (true, 0) => format!("{v:.1} km/h"),
                 (true, _) => format!("{v:.1} ({:+.1})", v - r.values[0]),

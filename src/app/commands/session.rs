@@ -99,8 +99,7 @@ pub fn qualifying(args: &QualifyingArgs) -> Result<Vec<DriverStats>> {
     let stem = stem(a);
     say(&format!("{} — qualifying, seed {}\n", field.event, a.seed));
     say(&grid_table(first));
-    let csv = a.out.join(format!("{stem}_qualifying.csv"));
-    write_grid_csv(&csv, first)?;
+    // The chart first: if it fails, no result is left half written beside it.
     let png = a.out.join(format!("{stem}_qualifying.png"));
     plot::field::qualifying_gaps(
         &png,
@@ -110,6 +109,8 @@ pub fn qualifying(args: &QualifyingArgs) -> Result<Vec<DriverStats>> {
         ),
         first,
     )?;
+    let csv = a.out.join(format!("{stem}_qualifying.csv"));
+    write_grid_csv(&csv, first)?;
     let stats = acc.stats(&field);
     let json = a.out.join(format!("{stem}_qualifying.json"));
     write_json(
@@ -174,7 +175,6 @@ pub fn race(args: &RaceArgs) -> Result<Vec<DriverStats>> {
         a.seed
     ));
     say(&classification_table(&field, r));
-    let mut written = write_race_csvs(&a.out, &stem, &field, r)?;
     let chosen: Vec<usize> = if chosen.is_empty() {
         r.classification.iter().take(5).map(|c| c.entry).collect()
     } else {
@@ -188,6 +188,8 @@ pub fn race(args: &RaceArgs) -> Result<Vec<DriverStats>> {
         r,
         &chosen,
     )?;
+    // The chart first: if it fails, no result is left half written beside it.
+    let mut written = write_race_csvs(&a.out, &stem, &field, r)?;
     written.push(png);
     let stats = acc.stats(&field);
     let json = a.out.join(format!("{stem}_race.json"));

@@ -10,7 +10,7 @@ use super::{hint_defaults, lap_tracks, say, step, track_name};
 use crate::app::args::WeekendArgs;
 use crate::app::output::{write_atomic, write_grid_csv, write_race_csvs};
 use crate::app::plot;
-use crate::app::report::{classification_table, grid_table};
+use crate::app::report::{classification_table, format_gap, grid_table};
 use crate::error::Result;
 use crate::field::Field;
 use crate::laptime::format_lap_time;
@@ -222,7 +222,7 @@ pub fn draw_charts(a: &WeekendArgs, w: &Weekend) -> Result<Vec<PathBuf>> {
     )?;
     files.push(f);
     let refs: Vec<(&str, &Telemetry)> = w.nominal.iter().map(|(n, t)| (n.as_str(), t)).collect();
-    let f = out.join(format!("{tname}__weekend_pole_p15_p40.png"));
+    let f = out.join(format!("{tname}__weekend_nominal_laps.png"));
     let labels: Vec<&str> = w.nominal.iter().map(|(n, _)| n.as_str()).collect();
     plot::laps::lap_overlay(
         &f,
@@ -374,13 +374,13 @@ pub fn markdown(a: &WeekendArgs, w: &Weekend, charts: &[PathBuf]) -> String {
     md += "## Qualifying grid\n\n| pos | no | driver | best | gap to pole | gap ahead | part |\n|---|---|---|---|---|---|---|\n";
     for g in &q.grid {
         md += &format!(
-            "| {} | {} | {} | {} | {:+.3} | {:+.3} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             g.position,
             g.number,
             g.name,
             format_lap_time(g.best_s),
-            g.gap_to_pole_s,
-            g.gap_ahead_s,
+            format_gap(g.gap_to_pole_s),
+            format_gap(g.gap_ahead_s),
             g.part
         );
     }

@@ -31,7 +31,14 @@ pub fn qualifying_gaps(path: &Path, title: &str, q: &QualifyingResult) -> Result
             .titled(title, (FONT, 28).into_font().style(FontStyle::Bold))
             .map_err(|e| perr(&e))?;
         // Room on the right of the longest bar for its label.
-        let gmax = q.grid.iter().map(|g| g.gap_to_pole_s).fold(0.1, f64::max) * 1.45;
+        // (Cars without a timed lap have an infinite gap: they get no bar.)
+        let gmax = q
+            .grid
+            .iter()
+            .map(|g| g.gap_to_pole_s)
+            .filter(|g| g.is_finite())
+            .fold(0.1, f64::max)
+            * 1.45;
         let mut c = ChartBuilder::on(&root)
             .margin(15)
             .x_label_area_size(45)
@@ -53,14 +60,19 @@ pub fn qualifying_gaps(path: &Path, title: &str, q: &QualifyingResult) -> Result
             .draw()
             .map_err(|e| perr(&e))?;
         let (shoot, part1) = (RGBColor(30, 90, 200), RGBColor(150, 150, 150));
+        // A car without a timed lap draws no bar and its label sits at the left.
+        let bar = |g: &crate::session::qualifying::GridSlot| {
+            if g.gap_to_pole_s.is_finite() {
+                g.gap_to_pole_s
+            } else {
+                0.0
+            }
+        };
         c.draw_series(q.grid.iter().enumerate().map(|(k, g)| {
             let y = (n - 1 - k) as f64;
             let colour = if g.part == 2 { shoot } else { part1 };
             Rectangle::new(
-                [
-                    (0.0, y + 0.15),
-                    (g.gap_to_pole_s.max(gmax * 0.002), y + 0.85),
-                ],
+                [(0.0, y + 0.15), (bar(g).max(gmax * 0.002), y + 0.85)],
                 colour.filled(),
             )
         }))
@@ -68,15 +80,19 @@ pub fn qualifying_gaps(path: &Path, title: &str, q: &QualifyingResult) -> Result
         c.draw_series(q.grid.iter().enumerate().map(|(k, g)| {
             let y = (n - 1 - k) as f64 + 0.8;
             Text::new(
-                format!(
-                    "{:>2}. #{} {}   {}  +{:.3}",
-                    g.position,
-                    g.number,
-                    g.name,
-                    crate::laptime::format_lap_time(g.best_s),
-                    g.gap_to_pole_s
-                ),
-                (g.gap_to_pole_s + gmax * 0.01, y),
+                if g.gap_to_pole_s.is_finite() {
+                    format!(
+                        "{:>2}. #{} {}   {}  +{:.3}",
+                        g.position,
+                        g.number,
+                        g.name,
+                        crate::laptime::format_lap_time(g.best_s),
+                        g.gap_to_pole_s
+                    )
+                } else {
+                    format!("{:>2}. #{} {}   no timed lap", g.position, g.number, g.name)
+                },
+                (bar(g) + gmax * 0.01, y),
                 (FONT, 16).into_font(),
             )
         }))
@@ -108,7 +124,8 @@ pub fn race_laps(
     if cars.is_empty() {
         return Err(perr(&"none of the chosen drivers is classified"));
     }
-    let laps = cars[0].laps.len();
+    // The chosen cars may have run different numbers of laps (a car that ran dry stopped early).
+    let laps = cars.iter().map(|c| c.laps.len()).max().unwrap_or(0).max(1);
     let (w, h) = (1600, 1000);
     let mut buf = vec![0u8; (w * h * 3) as usize];
     let map;
@@ -120,10 +137,19 @@ pub fn race_laps(
             .map_err(|e| perr(&e))?;
         let (upper, lower) = root.split_vertically(h / 2);
         // Lap 1 (from the grid) is far slower: the axis covers laps 2.. and lap 1 is labelled.
+        // (A one-lap race has only lap 1: then it is the scale.)
+        let from = usize::from(laps > 1);
         let times = cars
             .iter()
-            .flat_map(|c| c.laps[1..].iter().map(|l| l.time_s));
-        let (tmin, tmax) = times.fold((f64::MAX, f64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+            .flat_map(|c| c.laps.iter().skip(from).map(|l| l.time_s));
+        let (tmin, tmax) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), t| {
+            (a.min(t), b.max(t))
+        });
+        let (tmin, tmax) = if tmin <= tmax {
+            (tmin, tmax)
+        } else {
+            (0.0, 1.0)
+        };
         let pad = ((tmax - tmin) * 0.1).max(0.05);
         let (y0, y1) = (tmin - pad, tmax + pad);
         let mut c = ChartBuilder::on(&upper)
@@ -160,7 +186,10 @@ pub fn race_laps(
                 colour.stroke_width(2),
             ))
             .map_err(|e| perr(&e))?
-            .label(format!("{name} (lap 1: {:.1} s)", car.laps[0].time_s))
+            .label(match car.laps.first() {
+                Some(l) => format!("{name} (lap 1: {:.1} s)", l.time_s),
+                None => format!("{name} (no lap)"),
+            })
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 25, y)], colour.stroke_width(3))
             });
@@ -180,13 +209,14 @@ pub fn race_laps(
             .label_font((FONT, 18))
             .draw()
             .map_err(|e| perr(&e))?;
-        // Gap to the leader at the end of each lap.
+        // Gap to the leader at the end of each lap: the first car across the line among those that ran it.
         let leader_cum: Vec<f64> = (0..laps)
             .map(|i| {
                 r.classification
                     .iter()
+                    .filter(|c| c.laps.len() > i)
                     .map(|c| c.laps[..=i].iter().map(|l| l.time_s).sum::<f64>())
-                    .fold(f64::MAX, f64::min)
+                    .fold(f64::INFINITY, f64::min)
             })
             .collect();
         let gaps: Vec<Vec<(f64, f64)>> = cars
