@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use lapsim::line::{path_track, read_line_file, LineOptions, LinePath, RacingLine};
+use lapsim::line::{path_track, read_line_file, LineOptions, LinePath, RacingLine, Reference};
 use lapsim::solver::{LapSolver, Start};
 use lapsim::track::{Centerline, Track, TrackOptions};
 use lapsim::vehicle::Envelope;
@@ -128,12 +128,11 @@ fn ring_line_is_the_largest_circle_the_bounds_allow() {
     )
     .unwrap();
     let opt = LineOptions::default();
-    let reference = Track::new(
+    let reference = Reference::new(
         &c,
-        TrackOptions {
-            step_m: opt.grid_step_m,
-            ..TrackOptions::default()
-        },
+        TrackOptions::default(),
+        opt.grid_step_m,
+        CAR_WIDTH_M / 2.0 + opt.margin_m,
     )
     .unwrap();
     let line = RacingLine::minimum_curvature(&reference, CAR_WIDTH_M, &opt).unwrap();

@@ -20,9 +20,10 @@
 
 use serde::Serialize;
 
+use super::reference::Reference;
 use super::LineOptions;
 use crate::error::{Error, Result};
-use crate::numerics::boxqp::{self, CyclicBanded};
+use crate::numerics::boxqp::{self, BoxQpError, CyclicBanded};
 use crate::track::{Centerline, Track, TrackOptions};
 
 /// A closed racing line on the optimisation grid.
@@ -54,16 +55,27 @@ pub struct RacingLine {
     pub length_m: (f64, f64),
 }
 
-/// Discrete curvature of the closed polyline `(x, y)` at every node, and its Jacobian with respect to offsets
-/// along `(nx, ny)` (three entries per node: towards i−1, i, i+1).
+/// Discrete curvature of the closed polyline `(x, y)` at every node, weighted for the line's arc length:
+/// `ρ_i = κ_i √(l_i / h)` with `l_i = |p_{i+1} − p_{i−1}| / 2` the line's local spacing and `h` the
+/// reference's, so `h Σ ρ_i² = Σ κ_i² l_i ≈ ∫ κ² ds` along the line itself. Without the weight the sum would
+/// count the nodes, and nodes crowd on the inside of a bend (spacing `h (1 − α κ_ref)`), which penalises the
+/// inside of a hairpin up to several times over and drove the line round the outside. With `h = None` it is
+/// the plain curvature `κ_i = (d × d₂) / |d|³`. Also the Jacobian with respect to offsets along `(nx, ny)`
+/// (three entries per node: towards i−1, i, i+1).
 fn curvature_and_jacobian(
     x: &[f64],
     y: &[f64],
     nx: &[f64],
     ny: &[f64],
+    h: Option<f64>,
     kappa: &mut [f64],
     jac: Option<&mut [[f64; 3]]>,
 ) {
+    // ρ = (d × d₂) / |d|^p / √h with p = 3 (curvature) or 5/2 (length-weighted).
+    let (p, scale) = match h {
+        Some(h) => (2.5, 1.0 / h.sqrt()),
+        None => (3.0, 1.0),
+    };
     let n = x.len();
     let cross = |a: (f64, f64), b: (f64, f64)| a.0 * b.1 - a.1 * b.0;
     let mut jac = jac;
@@ -74,8 +86,8 @@ fn curvature_and_jacobian(
         let c = cross(d, dd);
         let l2 = d.0 * d.0 + d.1 * d.1;
         let l = l2.sqrt();
-        let l3 = l2 * l;
-        kappa[i] = c / l3;
+        let lp = l.powf(p) / scale;
+        kappa[i] = c / lp;
         if let Some(j) = jac.as_deref_mut() {
             // ∂d and ∂d₂ for offsets at a, i, b.
             let dd_d = [
@@ -87,24 +99,37 @@ fn curvature_and_jacobian(
             for k in 0..3 {
                 let dc = cross(dd_d[k], dd) + cross(d, dd_dd[k]);
                 let dl = d.0 * dd_d[k].0 + d.1 * dd_d[k].1;
-                j[i][k] = dc / l3 - 3.0 * c * dl / (l3 * l2);
+                j[i][k] = dc / lp - p * c * dl / (lp * l2);
             }
         }
     }
 }
 impl RacingLine {
-    /// Computes the minimum-curvature line of `reference` (a centreline [`Track`] built at the grid step) for
-    /// a car `car_width_m` wide.
+    /// Computes the minimum-curvature line over `reference` (the unfolded reference of the offsets on the
+    /// optimisation grid, [`Reference::new`]) for a car `car_width_m` wide.
     pub fn minimum_curvature(
-        reference: &Track,
+        reference: &Reference,
         car_width_m: f64,
         opt: &LineOptions,
     ) -> Result<Self> {
+        Self::optimise(reference, car_width_m, opt, None, None)
+    }
+
+    /// Minimises `Σ w_i κ_i² + ε Σ |p_{i+1} − p_i|²` over the offsets inside the bounds, from the offsets
+    /// `start` (zero when `None`) with weights `weights` (all one when `None`). The weighted form is the path
+    /// update of the minimum-time line ([`super::min_time`]).
+    pub fn optimise(
+        reference: &Reference,
+        car_width_m: f64,
+        opt: &LineOptions,
+        weights: Option<&[f64]>,
+        start: Option<&[f64]>,
+    ) -> Result<Self> {
         let n = reference.len();
-        let name = reference.source_name().to_string();
-        let (rx, ry) = (reference.x_m(), reference.y_m());
-        let nx: Vec<f64> = reference.heading_rad().iter().map(|h| -h.sin()).collect();
-        let ny: Vec<f64> = reference.heading_rad().iter().map(|h| h.cos()).collect();
+        let name = reference.source_name.clone();
+        let (rx, ry) = (&reference.x_m[..], &reference.y_m[..]);
+        let (nx, ny) = (&reference.nx[..], &reference.ny[..]);
+        let (w_right, w_left) = (&reference.w_right_m[..], &reference.w_left_m[..]);
         let half = 0.5 * car_width_m + opt.margin_m;
         let mut lo = Vec::with_capacity(n);
         let mut hi = Vec::with_capacity(n);
@@ -112,21 +137,15 @@ impl RacingLine {
         // interpolated, and survey widths can change by a metre within a few metres.
         let narrowest = |w: &[f64], i: usize| w[(i + n - 1) % n].min(w[i]).min(w[(i + 1) % n]);
         for i in 0..n {
-            let (l, h) = (
-                -(narrowest(reference.w_right_m(), i) - half),
-                narrowest(reference.w_left_m(), i) - half,
-            );
+            let (l, h) = (-(narrowest(w_right, i) - half), narrowest(w_left, i) - half);
             if l > h {
-                let (wr, wl) = (
-                    narrowest(reference.w_right_m(), i),
-                    narrowest(reference.w_left_m(), i),
-                );
+                let (wr, wl) = (narrowest(w_right, i), narrowest(w_left, i));
                 return Err(Error::Track {
                     source_name: name,
                     message: format!(
                         "too narrow for the car at s = {:.1} m: {:.2} m wide (right {wr:.2} m, left {wl:.2} m), but \
                          a {car_width_m:.2} m car with {:.2} m margins needs {:.2} m",
-                        reference.s_m()[i],
+                        reference.s_m[i],
                         wr + wl,
                         opt.margin_m,
                         2.0 * half
@@ -136,7 +155,18 @@ impl RacingLine {
             lo.push(l);
             hi.push(h);
         }
-        let mut alpha = vec![0.0; n];
+        let unit = vec![1.0; n];
+        let h_ref = reference
+            .s_m
+            .get(1)
+            .copied()
+            .unwrap_or(1.0)
+            .max(f64::MIN_POSITIVE);
+        let wgt = weights.unwrap_or(&unit);
+        let mut alpha: Vec<f64> = match start {
+            Some(a) => (0..n).map(|i| a[i].clamp(lo[i], hi[i])).collect(),
+            None => vec![0.0; n],
+        };
         let (mut x, mut y) = (rx.to_vec(), ry.to_vec());
         let mut kappa = vec![0.0; n];
         let mut jac = vec![[0.0; 3]; n];
@@ -152,9 +182,12 @@ impl RacingLine {
                 .map(|i| (x[(i + 1) % n] - x[i]).powi(2) + (y[(i + 1) % n] - y[i]).powi(2))
                 .sum::<f64>()
         };
-        curvature_and_jacobian(&x, &y, &nx, &ny, &mut kappa, None);
+        let weighted = |k: &[f64]| k.iter().zip(wgt).map(|(k, w)| w * k * k).sum::<f64>();
+        curvature_and_jacobian(rx, ry, nx, ny, None, &mut kappa, None);
         let sum_ref: f64 = kappa.iter().map(|k| k * k).sum();
-        let mut obj = sum_ref + eps * length_term(&x, &y);
+        place(&alpha, &mut x, &mut y);
+        curvature_and_jacobian(&x, &y, nx, ny, Some(h_ref), &mut kappa, None);
+        let mut obj = weighted(&kappa) + eps * length_term(&x, &y);
         let zeros = vec![0.0; n];
         let mut mu = 0.0;
         let mut converged = false;
@@ -166,15 +199,16 @@ impl RacingLine {
         let mut tk = kappa.clone();
         for it in 1..=opt.max_iterations {
             iterations = it;
-            curvature_and_jacobian(&x, &y, &nx, &ny, &mut kappa, Some(&mut jac));
+            curvature_and_jacobian(&x, &y, nx, ny, Some(h_ref), &mut kappa, Some(&mut jac));
             let mut h = CyclicBanded::zeros(n);
             let mut g = vec![0.0; n];
             for i in 0..n {
                 let idx = [(i + n - 1) % n, i, (i + 1) % n];
+                let w = wgt[i];
                 for a in 0..3 {
-                    g[idx[a]] += jac[i][a] * kappa[i];
+                    g[idx[a]] += w * jac[i][a] * kappa[i];
                     for b in a..3 {
-                        h.add(idx[a], idx[b], jac[i][a] * jac[i][b]);
+                        h.add(idx[a], idx[b], w * jac[i][a] * jac[i][b]);
                     }
                 }
             }
@@ -203,20 +237,27 @@ impl RacingLine {
                 for d in hd.diag.iter_mut() {
                     d[0] += mu;
                 }
-                let step =
-                    boxqp::solve(&hd, &g, &dlo, &dhi, &zeros, 1e-10, 200).map_err(|reason| {
-                        Error::LineQp {
+                // A QP that does not settle in its budget (an ill-conditioned step) is treated like a step
+                // that fails to lower the objective: more damping, which conditions the next QP better.
+                let step = match boxqp::solve(&hd, &g, &dlo, &dhi, &zeros, 1e-10, 200) {
+                    Ok(step) => step,
+                    Err(BoxQpError::NoConvergence(_)) => {
+                        mu *= 10.0;
+                        continue;
+                    }
+                    Err(reason) => {
+                        return Err(Error::LineQp {
                             source_name: name.clone(),
                             reason,
-                        }
-                    })?;
+                        })
+                    }
+                };
                 for i in 0..n {
                     trial[i] = (alpha[i] + step.x[i]).clamp(lo[i], hi[i]);
                 }
                 place(&trial, &mut tx, &mut ty);
-                curvature_and_jacobian(&tx, &ty, &nx, &ny, &mut tk, None);
-                let new_obj: f64 =
-                    tk.iter().map(|k| k * k).sum::<f64>() + eps * length_term(&tx, &ty);
+                curvature_and_jacobian(&tx, &ty, nx, ny, Some(h_ref), &mut tk, None);
+                let new_obj: f64 = weighted(&tk) + eps * length_term(&tx, &ty);
                 if new_obj <= obj {
                     let rel = (obj - new_obj) / obj.max(f64::MIN_POSITIVE);
                     last_rel = rel;
@@ -248,22 +289,20 @@ impl RacingLine {
                 residual: last_rel,
             });
         }
-        curvature_and_jacobian(&x, &y, &nx, &ny, &mut kappa, None);
+        curvature_and_jacobian(&x, &y, nx, ny, None, &mut kappa, None);
         let poly = |x: &[f64], y: &[f64]| {
             (0..n)
                 .map(|i| (x[(i + 1) % n] - x[i]).hypot(y[(i + 1) % n] - y[i]))
                 .sum::<f64>()
         };
         Ok(Self {
-            s_ref_m: reference.s_m().to_vec(),
-            z_m: reference.has_elevation().then(|| reference.z_m().to_vec()),
-            w_right_m: (0..n)
-                .map(|i| reference.w_right_m()[i] + alpha[i])
-                .collect(),
-            w_left_m: (0..n).map(|i| reference.w_left_m()[i] - alpha[i]).collect(),
+            s_ref_m: reference.s_m.clone(),
+            z_m: reference.z_m.clone(),
+            w_right_m: (0..n).map(|i| w_right[i] + alpha[i]).collect(),
+            w_left_m: (0..n).map(|i| w_left[i] - alpha[i]).collect(),
             bounds_m: lo.into_iter().zip(hi).collect(),
             length_m: (poly(&x, &y), poly(rx, ry)),
-            sum_kappa2: (obj, sum_ref),
+            sum_kappa2: (kappa.iter().map(|k| k * k).sum(), sum_ref),
             x_m: x,
             y_m: y,
             offset_m: alpha,

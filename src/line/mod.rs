@@ -10,15 +10,17 @@
 pub mod file;
 pub mod min_curvature;
 pub mod min_time;
+pub mod reference;
 
 use serde::Serialize;
 
 pub use file::read_line_file;
 pub use min_curvature::RacingLine;
-pub use min_time::minimum_time_line;
+pub use min_time::{minimum_time_line, MinimumTimeLine};
+pub use reference::Reference;
 
 use crate::error::{Error, Result};
-use crate::solver::{LapSolver, Start};
+use crate::solver::Tables;
 use crate::track::{Centerline, Track, TrackOptions};
 use crate::vehicle::{Car, Envelope};
 
@@ -82,21 +84,17 @@ pub fn path_track(
         LinePath::Centreline => Ok((Track::new(centerline, options)?, None)),
         LinePath::MinimumTime(opt) => {
             check_line_options(opt)?;
-            let env = Envelope::new(car);
-            let (line, track, _, _) =
-                minimum_time_line(centerline, car_width_m, options, opt, |t| {
-                    Ok(LapSolver::new(t, &env).solve(Start::Flying)?.lap_time_s)
-                })?;
-            Ok((track, Some(line)))
+            let tables = Tables::new(&Envelope::new(car));
+            let best = minimum_time_line(centerline, car_width_m, options, opt, &tables)?;
+            Ok((best.track, Some(best.line)))
         }
         LinePath::MinimumCurvature(opt) => {
             check_line_options(opt)?;
-            let reference = Track::new(
+            let reference = Reference::new(
                 centerline,
-                TrackOptions {
-                    step_m: opt.grid_step_m,
-                    ..options
-                },
+                options,
+                opt.grid_step_m,
+                0.5 * car_width_m + opt.margin_m,
             )?;
             let line = RacingLine::minimum_curvature(&reference, car_width_m, opt)?;
             let name = format!("{} (minimum-curvature line)", centerline.source_name());
