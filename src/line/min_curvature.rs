@@ -112,17 +112,19 @@ impl RacingLine {
         car_width_m: f64,
         opt: &LineOptions,
     ) -> Result<Self> {
-        Self::optimise(reference, car_width_m, opt, None, None)
+        Self::optimise(reference, car_width_m, opt, None, None, None)
     }
 
-    /// Minimises `Σ w_i κ_i² + ε Σ |p_{i+1} − p_i|²` over the offsets inside the bounds, from the offsets
-    /// `start` (zero when `None`) with weights `weights` (all one when `None`). The weighted form is the path
+    /// Minimises `Σ w_i κ_i² l_i + ε Σ c_i |p_{i+1} − p_i|²` over the offsets inside the bounds, from the
+    /// offsets `start` (zero when `None`) with node weights `weights` (`w`) and segment weights
+    /// `length_weights` (`c`), all one when `None`. The weighted form is the path
     /// update of the minimum-time line ([`super::min_time`]).
     pub fn optimise(
         reference: &Reference,
         car_width_m: f64,
         opt: &LineOptions,
         weights: Option<&[f64]>,
+        length_weights: Option<&[f64]>,
         start: Option<&[f64]>,
     ) -> Result<Self> {
         let n = reference.len();
@@ -177,9 +179,12 @@ impl RacingLine {
             }
         };
         let eps = opt.length_weight_1pm4;
+        let lw = length_weights.unwrap_or(&unit);
         let length_term = |x: &[f64], y: &[f64]| {
             (0..n)
-                .map(|i| (x[(i + 1) % n] - x[i]).powi(2) + (y[(i + 1) % n] - y[i]).powi(2))
+                .map(|i| {
+                    lw[i] * ((x[(i + 1) % n] - x[i]).powi(2) + (y[(i + 1) % n] - y[i]).powi(2))
+                })
                 .sum::<f64>()
         };
         let weighted = |k: &[f64]| k.iter().zip(wgt).map(|(k, w)| w * k * k).sum::<f64>();
@@ -216,12 +221,13 @@ impl RacingLine {
                 // Path-length residuals √ε (p_{i+1} − p_i), linear in the offsets.
                 for i in 0..n {
                     let j = (i + 1) % n;
+                    let e = eps * lw[i];
                     let (dx, dy) = (x[j] - x[i], y[j] - y[i]);
-                    g[i] -= eps * (nx[i] * dx + ny[i] * dy);
-                    g[j] += eps * (nx[j] * dx + ny[j] * dy);
-                    h.add(i, i, eps);
-                    h.add(j, j, eps);
-                    h.add(i, j, -eps * (nx[i] * nx[j] + ny[i] * ny[j]));
+                    g[i] -= e * (nx[i] * dx + ny[i] * dy);
+                    g[j] += e * (nx[j] * dx + ny[j] * dy);
+                    h.add(i, i, e);
+                    h.add(j, j, e);
+                    h.add(i, j, -e * (nx[i] * nx[j] + ny[i] * ny[j]));
                 }
             }
             let mean_diag = h.diag.iter().map(|d| d[0]).sum::<f64>() / n as f64;

@@ -26,14 +26,14 @@ use crate::solver::{LapSolver, Start, Tables};
 use crate::track::{Centerline, Track, TrackOptions};
 
 /// Length weights ε tried in the first stage: `ε_max · 4^{−k}`, `k = 1..=EPS_LEVELS`, besides `ε = 0`.
-const EPS_LEVELS: i32 = 8;
+const EPS_LEVELS: i32 = 6;
 /// Half-width (nodes) of the window in which a speed maximum is the highest point: maxima closer than this
 /// belong to one straight.
 const PEAK_WINDOW_M: f64 = 50.0;
 /// Iterations of the sector search.
-const SECTOR_ITERATIONS: usize = 6;
+const SECTOR_ITERATIONS: usize = 5;
 /// First step of the sector search on the logarithm of a weight (a factor of 2).
-const SECTOR_STEP: f64 = std::f64::consts::LN_2;
+const SECTOR_STEP: f64 = 2.0 * std::f64::consts::LN_2;
 
 /// The result of [`minimum_time_line`].
 #[derive(Debug, Clone)]
@@ -87,43 +87,104 @@ pub fn minimum_time_line(
     let eps_max = kappa_sq / length_sq;
     let name = format!("{} (minimum-time line)", centerline.source_name());
     let mut evaluations = 0;
-    let mut eval =
-        |eps: f64, weights: Option<&[f64]>, start: Option<&[f64]>| -> Result<Candidate> {
-            evaluations += 1;
-            let opt = LineOptions {
-                length_weight_1pm4: eps,
-                ..*base
-            };
-            let line = RacingLine::optimise(&reference, car_width_m, &opt, weights, start)?;
-            let track = line.to_track(&name, options)?;
-            let mut solver = LapSolver::with_tables(&track, tables);
-            let lap_time_s = solver.solve(Start::Flying)?.lap_time_s;
-            let (node_time_s, node_speed_mps) = node_profile(&line, &track, solver.speeds_mps());
-            Ok(Candidate {
-                lap_time_s,
-                line,
-                track,
-                node_time_s,
-                node_speed_mps,
-            })
+    let mut eval = |eps: f64,
+                    weights: Option<&[f64]>,
+                    lengths: Option<&[f64]>,
+                    start: Option<&[f64]>|
+     -> Result<Candidate> {
+        evaluations += 1;
+        let opt = LineOptions {
+            length_weight_1pm4: eps,
+            ..*base
         };
+        let line = RacingLine::optimise(&reference, car_width_m, &opt, weights, lengths, start)?;
+        let track = line.to_track(&name, options)?;
+        let mut solver = LapSolver::with_tables(&track, tables);
+        let lap_time_s = solver.solve(Start::Flying)?.lap_time_s;
+        let (node_time_s, node_speed_mps) = node_profile(&line, &track, solver.speeds_mps());
+        Ok(Candidate {
+            lap_time_s,
+            line,
+            track,
+            node_time_s,
+            node_speed_mps,
+        })
+    };
 
     // Stage 1: the blend of minimum curvature and path length, ε on a logarithmic ladder.
-    let mut best = eval(0.0, None, None)?;
+    let mut best = eval(0.0, None, None, None)?;
     let minimum_curvature_lap_s = best.lap_time_s;
     let mut best_eps = 0.0;
-    for k in 1..=EPS_LEVELS {
+    let mut best_k = None;
+    // Every line of the first stage: its offsets and the time it spends at each node.
+    let mut pool: Vec<(Vec<f64>, Vec<f64>)> =
+        vec![(best.line.offset_m.clone(), best.node_time_s.clone())];
+    for k in -1..=EPS_LEVELS {
         let eps = eps_max * 4.0_f64.powi(-k);
-        let cand = eval(eps, None, Some(&best.line.offset_m))?;
+        let cand = eval(eps, None, None, Some(&best.line.offset_m))?;
+        pool.push((cand.line.offset_m.clone(), cand.node_time_s.clone()));
         if cand.lap_time_s < best.lap_time_s {
             best = cand;
             best_eps = eps;
+            best_k = Some(k);
+        }
+    }
+    // Refinement: the geometric midpoints on either side of the best rung (a factor of 2 from it).
+    if let Some(k) = best_k {
+        for eps in [
+            eps_max * 4.0_f64.powi(-k) * 2.0,
+            eps_max * 4.0_f64.powi(-k) / 2.0,
+        ] {
+            let cand = eval(eps, None, None, Some(&best.line.offset_m))?;
+            if cand.lap_time_s < best.lap_time_s {
+                best = cand;
+                best_eps = eps;
+            }
         }
     }
 
     // Stage 2: sector search on the curvature weights of each corner's entry and exit.
     let params = sector_parameters(&best.node_speed_mps, base.grid_step_m);
     let m = params.iter().max().map_or(0, |p| p + 1);
+
+    // Composite: each corner (speed maximum to speed maximum) from the first-stage line that is fastest
+    // through it, the offsets ramped from one to the next over the straight between, then settled by the
+    // path update. Corners are nearly independent in lap time, and the ladders reach different local minima
+    // corner by corner.
+    if m >= 4 {
+        let corners = m / 2;
+        let mut pick = vec![0usize; corners];
+        for (c, chosen) in pick.iter_mut().enumerate() {
+            let time = |times: &[f64]| -> f64 {
+                params
+                    .iter()
+                    .zip(times)
+                    .filter(|(p, _)| **p / 2 == c)
+                    .map(|(_, t)| t)
+                    .sum()
+            };
+            *chosen = (0..pool.len())
+                .min_by(|&a, &b| time(&pool[a].1).total_cmp(&time(&pool[b].1)))
+                .unwrap_or(0);
+        }
+        if pick.iter().any(|&p| p != pick[0]) {
+            let ramp = ((PEAK_WINDOW_M / 2.0 / base.grid_step_m).round() as isize).max(1);
+            let corner_of = |j: isize| params[j.rem_euclid(n as isize) as usize] / 2;
+            let composite: Vec<f64> = (0..n as isize)
+                .map(|j| {
+                    // Average over ±ramp nodes of the offsets of the line chosen for each node's corner.
+                    let sum: f64 = (-ramp..=ramp)
+                        .map(|k| pool[pick[corner_of(j + k)]].0[j as usize])
+                        .sum();
+                    sum / (2 * ramp + 1) as f64
+                })
+                .collect();
+            let cand = eval(best_eps, None, None, Some(&composite))?;
+            if cand.lap_time_s < best.lap_time_s {
+                best = cand;
+            }
+        }
+    }
     let mut theta = vec![0.0; m];
     let weights_of = |theta: &[f64]| -> Vec<f64> {
         // Log-weights averaged over ±5 nodes, so the weight changes smoothly across an apex.
@@ -161,6 +222,7 @@ pub fn minimum_time_line(
             let cand = eval(
                 best_eps,
                 Some(&weights_of(&trial)),
+                None,
                 Some(&best.line.offset_m),
             )?;
             let times = sector_time(&cand);
@@ -180,6 +242,7 @@ pub fn minimum_time_line(
         let cand = eval(
             best_eps,
             Some(&weights_of(&next)),
+            None,
             Some(&best.line.offset_m),
         )?;
         if cand.lap_time_s < best.lap_time_s {
@@ -187,6 +250,9 @@ pub fn minimum_time_line(
             theta = next;
         } else {
             step *= 0.5;
+            if step < SECTOR_STEP / 16.0 {
+                break;
+            }
         }
     }
     Ok(MinimumTimeLine {
