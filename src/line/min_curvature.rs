@@ -1,17 +1,21 @@
-//! The minimum-curvature line: a closed line inside the track limits that minimises Σκ².
+//! The minimum-curvature line: a closed line inside the track limits that minimises ∫κ² ds.
 //!
-//! The line is the centreline shifted sideways, `p_i = r_i + α_i n_i` (`n_i` the left normal of the smoothed
-//! centreline, `α_i` positive to the left), with each offset bounded so the car stays on the track:
-//! `−(w_right − b/2 − margin) ≤ α ≤ w_left − b/2 − margin` for a car of width `b`. It minimises the summed
-//! squared curvature `Σ κ_i²` — the classic minimum-curvature line, which keeps the car's lateral demand
-//! `v² κ` low so it can carry speed — with the discrete curvature of three consecutive points,
-//! `κ_i = (d × d₂) / |d|³`, `d = (p_{i+1} − p_{i−1})/2`, `d₂ = p_{i+1} − 2 p_i + p_{i−1}`.
+//! The line is the reference shifted sideways, `p_i = r_i + α_i n_i` (`r_i`, `n_i` the points and left
+//! normals of the unfolded [`Reference`], `α_i` positive to the left), with each offset bounded so the car
+//! stays on the track: `−(w_right − b/2 − margin) ≤ α ≤ w_left − b/2 − margin` for a car of width `b`, the
+//! widths measured along the reference's normals. It minimises the squared curvature integrated along the
+//! line, `Σ κ_i² l_i` — the classic minimum-curvature line, which keeps the car's lateral demand `v² κ` low
+//! so it can carry speed — with the discrete curvature of three consecutive points,
+//! `κ_i = (d × d₂) / |d|³`, `d = (p_{i+1} − p_{i−1})/2`, `d₂ = p_{i+1} − 2 p_i + p_{i−1}`, and the line's
+//! local spacing `l_i = |d|`. The spacing matters: nodes are equally spaced on the reference but crowd on
+//! the inside of a bend, and a plain `Σ κ_i²` charged the inside of a hairpin several times over.
 //!
-//! `κ(α)` is non-linear, so it is linearised about the current line, `κ ≈ κ₀ + J δ` with `J` tridiagonal,
-//! and each Gauss–Newton step solves the box-constrained QP `min ½‖κ₀ + J δ‖² + ½ μ‖δ‖²` on the offsets
-//! ([`crate::numerics::boxqp`]), with Levenberg–Marquardt damping `μ` that is raised whenever a step fails to lower
-//! `Σ κ²`. It stops when `Σ κ²` settles; if it does not within [`LineOptions::max_iterations`] the
-//! computation fails with an error rather than return an unconverged line.
+//! The residual `ρ_i = κ_i √(l_i / h)` is non-linear, so it is linearised about the current line,
+//! `ρ ≈ ρ₀ + J δ` with `J` tridiagonal, and each Gauss–Newton step solves the box-constrained QP
+//! `min ½‖ρ₀ + J δ‖² + ½ μ‖δ‖²` on the offsets ([`crate::numerics::boxqp`]), with Levenberg–Marquardt
+//! damping `μ` that is raised whenever a step fails to lower the objective or its QP does not settle. It
+//! stops when the objective settles; if it does not within [`LineOptions::max_iterations`] the computation
+//! fails with an error rather than return an unconverged line.
 //!
 //! References: F. Braghin et al., "Race driver model", Computers & Structures 86 (2008) 1503–1516
 //! (minimum-curvature line as a QP in lateral offsets); A. Heilmeier et al., "Minimum curvature trajectory
@@ -29,7 +33,7 @@ use crate::track::{Centerline, Track, TrackOptions};
 /// A closed racing line on the optimisation grid.
 #[derive(Debug, Clone, Serialize)]
 pub struct RacingLine {
-    /// Arc length of each node along the reference centreline (m).
+    /// Arc length of each node along the reference (m).
     pub s_ref_m: Vec<f64>,
     /// Elevation of each node (m): the reference's at the same arc length; `None` on a flat track.
     pub z_m: Option<Vec<f64>>,
@@ -41,15 +45,16 @@ pub struct RacingLine {
     pub offset_m: Vec<f64>,
     /// Discrete curvature of the line at each node (1/m).
     pub curvature_1pm: Vec<f64>,
-    /// Distance from the line to the right edge along the centreline normal (m).
+    /// Distance from the line to the right edge along the reference's normal (m), shortened where the normal
+    /// crosses the edge obliquely ([`Reference`]).
     pub w_right_m: Vec<f64>,
-    /// Distance from the line to the left edge along the centreline normal (m).
+    /// Distance from the line to the left edge along the reference's normal (m), shortened like `w_right_m`.
     pub w_left_m: Vec<f64>,
     /// Lower and upper offset bounds (m).
     pub bounds_m: Vec<(f64, f64)>,
     /// Gauss–Newton iterations used.
     pub iterations: usize,
-    /// Σ κ² of the line and of the reference centreline on the grid (1/m²).
+    /// Σ κ² over the grid nodes of the line and of the reference (1/m²).
     pub sum_kappa2: (f64, f64),
     /// Closed polyline length of the line and of the reference (m).
     pub length_m: (f64, f64),

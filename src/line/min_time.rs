@@ -1,38 +1,46 @@
 //! The minimum-time line: the line inside the bounds that laps this car fastest in the quasi-steady-state
-//! solver, by alternating the speed profile and a convex path update.
+//! solver, found by a derivative-free search over a family of convex-ish path updates, every candidate judged
+//! by the solver's own lap time.
 //!
-//! Method (after N. R. Kapania, J. Subosits and J. C. Gerdes, "A sequential two-step algorithm for fast
-//! generation of vehicle racing trajectories", J. Dyn. Sys., Meas., Control 138 (2016) 091005): step one
-//! solves the lap on the current line; step two updates the path by a Gauss–Newton/box-QP solve
-//! ([`RacingLine::optimise`]) of
+//! The path update is a Gauss–Newton/box-QP solve ([`RacingLine::optimise`]) of
 //!
-//! `Σ w_i κ_i² l_i + ε Σ |p_{i+1} − p_i|²`,
+//! `Σ w_i κ_i² l_i + ε Σ |p_{i+1} − p_i|²`
 //!
-//! where the weight `w_i` of a node comes from the speed profile: the lateral utilisation
-//! `u_i = v_i² / v_corner,i²` (one at a grip-limited apex, near zero on a straight or where power, not grip,
-//! sets the speed), spread over the neighbouring nodes and floored. Curvature costs lap time only where the
-//! car is on its lateral limit (there `v ∝ κ^{-1/2}`, and the apex speed carries into the following
-//! straight); elsewhere a shorter path is the only gain, which the length term `ε` buys. The first round
-//! (all weights one) is the classic blend of minimum curvature and shortest path (F. Braghin et al., "Race
-//! driver model", Computers & Structures 86 (2008) 1503–1516); each round searches `ε` by golden section on
-//! the lap time, and the weights of the next round come from the profile of the best line so far.
+//! (curvature integrated along the line, plus a path-length term). Lap time depends on both: curvature where
+//! the car is on its lateral limit (`v ∝ κ^{-1/2}` there, and the exit speed carries into the next straight),
+//! length everywhere. The search has two stages:
 //!
-//! Every candidate is judged by the lap time of the solver itself, and the result is the fastest line seen,
-//! so it is never slower than the minimum-curvature line (`ε = 0`, `w = 1`, the first candidate).
+//! 1. **Blend** (F. Braghin et al., "Race driver model", Computers & Structures 86 (2008) 1503–1516): all
+//!    `w_i = 1`, `ε` on a logarithmic ladder `ε_max 4^{−k}`, `k = −1..=6`, plus `ε = 0` (the minimum-curvature
+//!    line, the first candidate) and the two geometric midpoints beside the best rung. `ε_max` makes the
+//!    length term as large as the reference's curvature term. Then a composite: each corner (speed maximum
+//!    to speed maximum) from the ladder line that is fastest through it, settled by one path update.
+//! 2. **Corner weights** (the alternation of speed profile and path update of N. R. Kapania, J. Subosits and
+//!    J. C. Gerdes, "A sequential two-step algorithm for fast generation of vehicle racing trajectories",
+//!    J. Dyn. Sys., Meas., Control 138 (2016) 091005, with the path update steered by sector times instead of
+//!    their curvature-only objective): the best line's speed profile splits the lap into corners at its speed
+//!    maxima, and each corner into entry (to its lowest speed) and exit. Each of these parts has a curvature
+//!    weight `w`. Four trial lines move every corner's entry (or exit) weight up (or down) by a factor at
+//!    once; corners are separated by straights, so each corner's time in each trial says which move helps
+//!    it. The chosen moves are combined into one line, kept if the lap is faster, else the factor is halved.
+//!
+//! Every candidate is lapped by the solver and the result is the fastest line seen, so it is never slower
+//! than the minimum-curvature line. It is a local search: it beats TUM's published lines on most circuits of
+//! the racetrack database but not all (docs/racing_line.md).
 
 use super::{LineOptions, RacingLine, Reference};
 use crate::error::Result;
 use crate::solver::{LapSolver, Start, Tables};
 use crate::track::{Centerline, Track, TrackOptions};
 
-/// Length weights ε tried in the first stage: `ε_max · 4^{−k}`, `k = 1..=EPS_LEVELS`, besides `ε = 0`.
+/// Length weights ε tried in the first stage: `ε_max · 4^{−k}`, `k = −1..=EPS_LEVELS`, besides `ε = 0`.
 const EPS_LEVELS: i32 = 6;
-/// Half-width (nodes) of the window in which a speed maximum is the highest point: maxima closer than this
+/// Half-width (m) of the window in which a speed maximum is the highest point: maxima closer than this
 /// belong to one straight.
 const PEAK_WINDOW_M: f64 = 50.0;
 /// Iterations of the sector search.
 const SECTOR_ITERATIONS: usize = 5;
-/// First step of the sector search on the logarithm of a weight (a factor of 2).
+/// First step of the sector search on the logarithm of a weight (a factor of 4).
 const SECTOR_STEP: f64 = 2.0 * std::f64::consts::LN_2;
 
 /// The result of [`minimum_time_line`].

@@ -27,6 +27,9 @@ use crate::track::{Centerline, Track, TrackOptions};
 /// reference's, far from the fold at 1.
 pub const FOLD_RATIO: f64 = 0.8;
 
+/// Sine of 85°: a normal crossing an edge at a steeper angle counts as square to it.
+const SQUARE_SIN: f64 = 0.996;
+
 /// Smoothing wavelengths (m) tried for the reference, shortest first.
 const WAVELENGTHS_M: [f64; 5] = [20.0, 40.0, 80.0, 160.0, 320.0];
 
@@ -108,7 +111,7 @@ impl Reference {
                     smoothing_wavelength_m: wl,
                 },
             )?;
-            let reference = Self::measured(&track, &fine)?;
+            let reference = Self::measured(&track, &fine, half_m)?;
             let folds = reference.fold_excess(half_m);
             last = Some(reference);
             if folds <= 0.0 {
@@ -126,6 +129,7 @@ impl Reference {
                     },
                 )?,
                 &fine,
+                half_m,
             )?,
         };
         reference.clip_folds(half_m);
@@ -178,8 +182,11 @@ impl Reference {
         }
     }
 
-    /// The reference `track`'s points and normals, with the edges of `fine` measured along the normals.
-    fn measured(track: &Track, fine: &Track) -> Result<Self> {
+    /// The reference `track`'s points and normals, with the edges of `fine` measured along the normals. Where
+    /// a normal crosses an edge obliquely (angle θ to the edge), the width is shortened by
+    /// `half (1/sin θ − 1)` (θ at least 30°; within 5° of square counts as square), so a line keeping `half` from the edge along the normal keeps it
+    /// square to the edge too.
+    fn measured(track: &Track, fine: &Track, half_m: f64) -> Result<Self> {
         let mut r = Self::from_track(track);
         let n = r.len();
         let m = fine.len();
@@ -220,6 +227,10 @@ impl Reference {
             let t_c = (cx[k_star] - px) * nx + (cy[k_star] - py) * ny;
             let mut left = f64::INFINITY;
             let mut right = f64::NEG_INFINITY;
+            // Sine of the angle between the normal and the edge where it crosses: the distance kept from
+            // an edge is measured square to the edge, so an oblique crossing takes `half / sin` along the
+            // normal.
+            let (mut sin_left, mut sin_right) = (1.0_f64, 1.0_f64);
             for side in [1.0, -1.0] {
                 for k in (k_star as isize - EDGE_WINDOW)..(k_star as isize + EDGE_WINDOW) {
                     let (a, b) = (edge(wrap(k), side), edge(wrap(k + 1), side));
@@ -234,10 +245,15 @@ impl Reference {
                     if !(0.0..=1.0).contains(&u) {
                         continue;
                     }
-                    if side > 0.0 && t > t_c {
-                        left = left.min(t);
-                    } else if side < 0.0 && t < t_c {
-                        right = right.max(t);
+                    // Square within 5° (a chord of the edge polyline is never exactly square to a normal).
+                    let sin = (denom.abs() / ex.hypot(ey)).max(0.5);
+                    let sin = if sin > SQUARE_SIN { 1.0 } else { sin };
+                    if side > 0.0 && t > t_c && t < left {
+                        left = t;
+                        sin_left = sin;
+                    } else if side < 0.0 && t < t_c && t > right {
+                        right = t;
+                        sin_right = sin;
                     }
                 }
             }
@@ -254,8 +270,8 @@ impl Reference {
                     r.s_m[i], r.source_name
                 )));
             }
-            r.w_left_m[i] = left;
-            r.w_right_m[i] = -right;
+            r.w_left_m[i] = left - half_m * (1.0 / sin_left - 1.0);
+            r.w_right_m[i] = -right - half_m * (1.0 / sin_right - 1.0);
         }
         Ok(r)
     }
