@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lapsim::line::{LineOptions, RacingLine};
+use lapsim::line::{path_track, LineOptions, LinePath, RacingLine, Reference};
 use lapsim::solver::{LapSolver, Start};
 use lapsim::track::{Centerline, Track, TrackOptions};
 use lapsim::vehicle::{Car, Envelope};
@@ -39,15 +39,14 @@ fn bench_solver(c: &mut Criterion) {
     c.bench_function("envelope_table_gt3_cup", |b| {
         b.iter(|| Envelope::new(std::hint::black_box(&car)))
     });
-    let reference = Track::new(
+    let width = car.params().chassis.width_m;
+    let reference = Reference::new(
         &centerline,
-        TrackOptions {
-            step_m: LineOptions::default().grid_step_m,
-            ..TrackOptions::default()
-        },
+        TrackOptions::default(),
+        LineOptions::default().grid_step_m,
+        0.5 * width + LineOptions::default().margin_m,
     )
     .unwrap();
-    let width = car.params().chassis.width_m;
     c.bench_function("racing_line_oschersleben_2m_grid", |b| {
         b.iter(|| {
             RacingLine::minimum_curvature(
@@ -58,6 +57,21 @@ fn bench_solver(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // The default line (`--line optimal`): the minimum-time search, about 37 lines each lapped (target ≤ 1 s).
+    let mut group = c.benchmark_group("minimum_time_line");
+    group.sample_size(10);
+    group.bench_function("oschersleben_default", |b| {
+        b.iter(|| {
+            path_track(
+                std::hint::black_box(&centerline),
+                &LinePath::MinimumTime(LineOptions::default()),
+                &car,
+                TrackOptions::default(),
+            )
+            .unwrap()
+        })
+    });
+    group.finish();
     c.bench_function("track_preparation_oschersleben_1m", |b| {
         b.iter(|| Track::new(std::hint::black_box(&centerline), TrackOptions::default()).unwrap())
     });

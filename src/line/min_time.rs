@@ -1,78 +1,341 @@
-//! The minimum-time blend: the fastest line for this car in the family between minimum curvature and a
-//! shorter path.
+//! The minimum-time line: the line inside the bounds that laps this car fastest in the quasi-steady-state
+//! solver, found by a derivative-free search over a family of convex-ish path updates, every candidate judged
+//! by the solver's own lap time.
+//!
+//! The path update is a Gauss–Newton/box-QP solve ([`RacingLine::optimise`]) of
+//!
+//! `Σ w_i κ_i² l_i + ε Σ |p_{i+1} − p_i|²`
+//!
+//! (curvature integrated along the line, plus a path-length term). Lap time depends on both: curvature where
+//! the car is on its lateral limit (`v ∝ κ^{-1/2}` there, and the exit speed carries into the next straight),
+//! length everywhere. The search has two stages:
+//!
+//! 1. **Blend** (F. Braghin et al., "Race driver model", Computers & Structures 86 (2008) 1503–1516): all
+//!    `w_i = 1`, `ε` on a logarithmic ladder `ε_max 4^{−k}`, `k = −1..=6`, plus `ε = 0` (the minimum-curvature
+//!    line, the first candidate) and the two geometric midpoints beside the best rung. `ε_max` makes the
+//!    length term as large as the reference's curvature term. Then a composite: each corner (speed maximum
+//!    to speed maximum) from the ladder line that is fastest through it, settled by one path update.
+//! 2. **Corner weights** (the alternation of speed profile and path update of N. R. Kapania, J. Subosits and
+//!    J. C. Gerdes, "A sequential two-step algorithm for fast generation of vehicle racing trajectories",
+//!    J. Dyn. Sys., Meas., Control 138 (2016) 091005, with the path update steered by sector times instead of
+//!    their curvature-only objective): the best line's speed profile splits the lap into corners at its speed
+//!    maxima, and each corner into entry (to its lowest speed) and exit. Each of these parts has a curvature
+//!    weight `w`. Four trial lines move every corner's entry (or exit) weight up (or down) by a factor at
+//!    once; corners are separated by straights, so each corner's time in each trial says which move helps
+//!    it. The chosen moves are combined into one line, kept if the lap is faster, else the factor is halved.
+//!
+//! Every candidate is lapped by the solver and the result is the fastest line seen, so it is never slower
+//! than the minimum-curvature line. It is a local search: it beats TUM's published lines on most circuits of
+//! the racetrack database but not all (docs/racing_line.md).
 
-use super::{LineOptions, RacingLine};
+use super::{LineOptions, RacingLine, Reference};
 use crate::error::Result;
+use crate::solver::{LapSolver, Start, Tables};
 use crate::track::{Centerline, Track, TrackOptions};
 
-/// The fastest line of a family between minimum curvature and a shorter path: minimises the lap time of `lap`
-/// over the length weight ε of [`LineOptions::length_weight_1pm4`] by golden-section search on
-/// `ε ∈ [0, ε_max]`, where `ε_max` makes the length term as large as the centreline's curvature term. Each
-/// evaluation computes a line and solves its lap. Returns the best line, its lap track, ε and the lap time.
-///
-/// Reference: F. Braghin et al., "Race driver model", Computers & Structures 86 (2008) 1503–1516 (the blend of
-/// minimum curvature and shortest path, with the blend chosen by lap time).
+/// Length weights ε tried in the first stage: `ε_max · 4^{−k}`, `k = −1..=EPS_LEVELS`, besides `ε = 0`.
+const EPS_LEVELS: i32 = 6;
+/// Half-width (m) of the window in which a speed maximum is the highest point: maxima closer than this
+/// belong to one straight.
+const PEAK_WINDOW_M: f64 = 50.0;
+/// Iterations of the sector search.
+const SECTOR_ITERATIONS: usize = 5;
+/// First step of the sector search on the logarithm of a weight (a factor of 4).
+const SECTOR_STEP: f64 = 2.0 * std::f64::consts::LN_2;
+
+/// The result of [`minimum_time_line`].
+#[derive(Debug, Clone)]
+pub struct MinimumTimeLine {
+    /// The line on the optimisation grid.
+    pub line: RacingLine,
+    /// Its lap track at the caller's step.
+    pub track: Track,
+    /// Its lap time in the solver (s).
+    pub lap_time_s: f64,
+    /// The length weight ε of the best line (1/m⁴).
+    pub length_weight_1pm4: f64,
+    /// Lap time of the minimum-curvature line, the first candidate (s).
+    pub minimum_curvature_lap_s: f64,
+    /// Lines computed and lapped.
+    pub evaluations: usize,
+}
+
+struct Candidate {
+    lap_time_s: f64,
+    line: RacingLine,
+    track: Track,
+    /// Time spent near each grid node (s): the lap's points assigned to their nearest node by arc length.
+    node_time_s: Vec<f64>,
+    /// Speed at each grid node (m/s).
+    node_speed_mps: Vec<f64>,
+}
+
+/// The minimum-time line of `centerline` for the car of `tables`, `car_width_m` wide, with the lap track at
+/// `options` and the line options `base`.
 pub fn minimum_time_line(
     centerline: &Centerline,
     car_width_m: f64,
     options: TrackOptions,
     base: &LineOptions,
-    lap: impl Fn(&Track) -> Result<f64>,
-) -> Result<(RacingLine, Track, f64, f64)> {
-    let reference = Track::new(
+    tables: &Tables,
+) -> Result<MinimumTimeLine> {
+    let reference = Reference::new(
         centerline,
-        TrackOptions {
-            step_m: base.grid_step_m,
-            ..options
-        },
+        options,
+        base.grid_step_m,
+        0.5 * car_width_m + base.margin_m,
     )?;
     let n = reference.len();
-    let (x, y) = (reference.x_m(), reference.y_m());
+    let (x, y) = (&reference.x_m, &reference.y_m);
     let length_sq: f64 = (0..n)
         .map(|i| (x[(i + 1) % n] - x[i]).powi(2) + (y[(i + 1) % n] - y[i]).powi(2))
         .sum();
-    let kappa_sq: f64 = reference.curvature_1pm().iter().map(|k| k * k).sum();
+    let kappa_sq: f64 = reference.curvature_1pm.iter().map(|k| k * k).sum();
+    // ε at which the length term is as large as the reference's curvature term: the top of the search.
     let eps_max = kappa_sq / length_sq;
-    let eval = |eps: f64| -> Result<(f64, RacingLine, Track)> {
+    let name = format!("{} (minimum-time line)", centerline.source_name());
+    let mut evaluations = 0;
+    let mut eval = |eps: f64,
+                    weights: Option<&[f64]>,
+                    lengths: Option<&[f64]>,
+                    start: Option<&[f64]>|
+     -> Result<Candidate> {
+        evaluations += 1;
         let opt = LineOptions {
             length_weight_1pm4: eps,
             ..*base
         };
-        let line = RacingLine::minimum_curvature(&reference, car_width_m, &opt)?;
-        let name = format!("{} (minimum-time blend line)", centerline.source_name());
+        let line = RacingLine::optimise(&reference, car_width_m, &opt, weights, lengths, start)?;
         let track = line.to_track(&name, options)?;
-        Ok((lap(&track)?, line, track))
+        let mut solver = LapSolver::with_tables(&track, tables);
+        let lap_time_s = solver.solve(Start::Flying)?.lap_time_s;
+        let (node_time_s, node_speed_mps) = node_profile(&line, &track, solver.speeds_mps());
+        Ok(Candidate {
+            lap_time_s,
+            line,
+            track,
+            node_time_s,
+            node_speed_mps,
+        })
     };
-    // Golden-section search on ε; the lap time is unimodal in practice, and the best point seen is kept.
-    let phi = (5.0_f64.sqrt() - 1.0) / 2.0;
-    let (mut a, mut b) = (0.0, eps_max);
-    let mut best = eval(0.0)?;
+
+    // Stage 1: the blend of minimum curvature and path length, ε on a logarithmic ladder.
+    let mut best = eval(0.0, None, None, None)?;
+    let minimum_curvature_lap_s = best.lap_time_s;
     let mut best_eps = 0.0;
-    let mut c = b - phi * (b - a);
-    let mut d = a + phi * (b - a);
-    let mut fc = eval(c)?;
-    let mut fd = eval(d)?;
-    for _ in 0..8 {
-        if fc.0 < fd.0 {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - phi * (b - a);
-            fc = eval(c)?;
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + phi * (b - a);
-            fd = eval(d)?;
+    let mut best_k = None;
+    // Every line of the first stage: its offsets and the time it spends at each node.
+    let mut pool: Vec<(Vec<f64>, Vec<f64>)> =
+        vec![(best.line.offset_m.clone(), best.node_time_s.clone())];
+    for k in -1..=EPS_LEVELS {
+        let eps = eps_max * 4.0_f64.powi(-k);
+        let cand = eval(eps, None, None, Some(&best.line.offset_m))?;
+        pool.push((cand.line.offset_m.clone(), cand.node_time_s.clone()));
+        if cand.lap_time_s < best.lap_time_s {
+            best = cand;
+            best_eps = eps;
+            best_k = Some(k);
         }
-        for (e, f) in [(c, &fc), (d, &fd)] {
-            if f.0 < best.0 {
-                best = (f.0, f.1.clone(), f.2.clone());
-                best_eps = e;
+    }
+    // Refinement: the geometric midpoints on either side of the best rung (a factor of 2 from it).
+    if let Some(k) = best_k {
+        for eps in [
+            eps_max * 4.0_f64.powi(-k) * 2.0,
+            eps_max * 4.0_f64.powi(-k) / 2.0,
+        ] {
+            let cand = eval(eps, None, None, Some(&best.line.offset_m))?;
+            if cand.lap_time_s < best.lap_time_s {
+                best = cand;
+                best_eps = eps;
             }
         }
     }
-    let (t, line, track) = best;
-    Ok((line, track, best_eps, t))
+
+    // Stage 2: sector search on the curvature weights of each corner's entry and exit.
+    let params = sector_parameters(&best.node_speed_mps, base.grid_step_m);
+    let m = params.iter().max().map_or(0, |p| p + 1);
+
+    // Composite: each corner (speed maximum to speed maximum) from the first-stage line that is fastest
+    // through it, the offsets ramped from one to the next over the straight between, then settled by the
+    // path update. Corners are nearly independent in lap time, and the ladders reach different local minima
+    // corner by corner.
+    if m >= 4 {
+        let corners = m / 2;
+        let mut pick = vec![0usize; corners];
+        for (c, chosen) in pick.iter_mut().enumerate() {
+            let time = |times: &[f64]| -> f64 {
+                params
+                    .iter()
+                    .zip(times)
+                    .filter(|(p, _)| **p / 2 == c)
+                    .map(|(_, t)| t)
+                    .sum()
+            };
+            *chosen = (0..pool.len())
+                .min_by(|&a, &b| time(&pool[a].1).total_cmp(&time(&pool[b].1)))
+                .unwrap_or(0);
+        }
+        if pick.iter().any(|&p| p != pick[0]) {
+            let ramp = ((PEAK_WINDOW_M / 2.0 / base.grid_step_m).round() as isize).max(1);
+            let corner_of = |j: isize| params[j.rem_euclid(n as isize) as usize] / 2;
+            let composite: Vec<f64> = (0..n as isize)
+                .map(|j| {
+                    // Average over ±ramp nodes of the offsets of the line chosen for each node's corner.
+                    let sum: f64 = (-ramp..=ramp)
+                        .map(|k| pool[pick[corner_of(j + k)]].0[j as usize])
+                        .sum();
+                    sum / (2 * ramp + 1) as f64
+                })
+                .collect();
+            let cand = eval(best_eps, None, None, Some(&composite))?;
+            if cand.lap_time_s < best.lap_time_s {
+                best = cand;
+            }
+        }
+    }
+    let mut theta = vec![0.0; m];
+    let weights_of = |theta: &[f64]| -> Vec<f64> {
+        // Log-weights averaged over ±5 nodes, so the weight changes smoothly across an apex.
+        let raw: Vec<f64> = params.iter().map(|&p| theta[p]).collect();
+        (0..n as isize)
+            .map(|i| {
+                let sum: f64 = (-5..=5)
+                    .map(|k| raw[(i + k).rem_euclid(n as isize) as usize])
+                    .sum();
+                (sum / 11.0).exp()
+            })
+            .collect()
+    };
+    let mut step = SECTOR_STEP;
+    for _ in 0..SECTOR_ITERATIONS {
+        if m == 0 {
+            break;
+        }
+        let sector_time = |c: &Candidate| -> Vec<f64> {
+            let mut t = vec![0.0; m / 2];
+            for (j, &p) in params.iter().enumerate() {
+                t[p / 2] += c.node_time_s[j];
+            }
+            t
+        };
+        let base_times = sector_time(&best);
+        // Trials: every corner's entry (or exit) weight up (or down) by the step, all corners at once; the
+        // corners' lap-time effects are separated by the straights between them.
+        let mut choice = vec![(0.0, 0usize, 0.0); m / 2];
+        for (part, sign) in [(0usize, 1.0), (0, -1.0), (1, 1.0), (1, -1.0)] {
+            let mut trial = theta.clone();
+            for c in 0..m / 2 {
+                trial[2 * c + part] += sign * step;
+            }
+            let cand = eval(
+                best_eps,
+                Some(&weights_of(&trial)),
+                None,
+                Some(&best.line.offset_m),
+            )?;
+            let times = sector_time(&cand);
+            for c in 0..m / 2 {
+                let gain = base_times[c] - times[c];
+                if gain > choice[c].0 {
+                    choice[c] = (gain, part, sign);
+                }
+            }
+        }
+        let mut next = theta.clone();
+        for (c, &(gain, part, sign)) in choice.iter().enumerate() {
+            if gain > 1e-4 {
+                next[2 * c + part] += sign * step;
+            }
+        }
+        let cand = eval(
+            best_eps,
+            Some(&weights_of(&next)),
+            None,
+            Some(&best.line.offset_m),
+        )?;
+        if cand.lap_time_s < best.lap_time_s {
+            best = cand;
+            theta = next;
+        } else {
+            step *= 0.5;
+            if step < SECTOR_STEP / 16.0 {
+                break;
+            }
+        }
+    }
+    Ok(MinimumTimeLine {
+        line: best.line,
+        track: best.track,
+        lap_time_s: best.lap_time_s,
+        length_weight_1pm4: best_eps,
+        minimum_curvature_lap_s,
+        evaluations,
+    })
+}
+
+/// Time spent near each node of the line's grid and the speed there, from the lap on its track: each point
+/// of the lap track goes to the node whose stretch of line (by arc length) it lies on.
+fn node_profile(line: &RacingLine, track: &Track, v: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let n = line.x_m.len();
+    let seg: Vec<f64> = (0..n)
+        .map(|i| (line.x_m[(i + 1) % n] - line.x_m[i]).hypot(line.y_m[(i + 1) % n] - line.y_m[i]))
+        .collect();
+    let total: f64 = seg.iter().sum();
+    let m = track.len();
+    let scale = total / track.length_m();
+    let mut time = vec![0.0; n];
+    let mut speed = vec![0.0; n];
+    let mut j = 0;
+    let mut s_node = 0.0;
+    for (k, &vk) in v.iter().enumerate().take(m) {
+        let s = k as f64 * track.step_m() * scale;
+        while j + 1 < n && s >= s_node + seg[j] {
+            s_node += seg[j];
+            j += 1;
+        }
+        time[j] += track.step_m() / vk.max(1e-3);
+        if speed[j] == 0.0 {
+            speed[j] = vk;
+        }
+    }
+    // Nodes no lap point fell on (a line denser than the lap step) take the speed of the previous node.
+    for i in 0..n {
+        if speed[i] == 0.0 {
+            speed[i] = speed[(i + n - 1) % n];
+        }
+    }
+    (time, speed)
+}
+
+/// The parameter of each node for the sector search: corners run from one speed maximum (the end of a
+/// straight) to the next; within a corner the entry runs to the lowest speed, the exit from it. Node `j`
+/// gets `2 c` on the entry of corner `c` and `2 c + 1` on its exit.
+fn sector_parameters(speed: &[f64], grid_step_m: f64) -> Vec<usize> {
+    let n = speed.len();
+    let w = ((PEAK_WINDOW_M / grid_step_m).round() as isize).max(1);
+    let at = |i: isize| speed[i.rem_euclid(n as isize) as usize];
+    let peaks: Vec<usize> = (0..n as isize)
+        .filter(|&i| (1..=w).all(|k| at(i) > at(i - k) && at(i) >= at(i + k)))
+        .map(|i| i as usize)
+        .collect();
+    let mut params = vec![0; n];
+    let bounds: Vec<(usize, usize)> = if peaks.is_empty() {
+        vec![(0, n)]
+    } else {
+        (0..peaks.len())
+            .map(|a| {
+                let (s, e) = (peaks[a], peaks[(a + 1) % peaks.len()]);
+                (s, if e > s { e } else { e + n })
+            })
+            .collect()
+    };
+    for (c, &(s, e)) in bounds.iter().enumerate() {
+        let apex = (s..e)
+            .min_by(|&a, &b| speed[a % n].total_cmp(&speed[b % n]))
+            .unwrap_or(s);
+        for j in s..e {
+            params[j % n] = 2 * c + usize::from(j >= apex);
+        }
+    }
+    params
 }

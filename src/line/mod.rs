@@ -1,24 +1,27 @@
 //! Racing lines: the path the car drives. They sit above the solver, since the minimum-time line laps the car.
 //!
+//! - [`Reference`] ([`reference`]): the unfolded reference curve of the line's offsets, with the track edges
+//!   measured along its normals;
 //! - [`RacingLine::minimum_curvature`] ([`min_curvature`]): the closed line inside the track limits that
-//!   minimises Σκ², by Gauss–Newton with a box-constrained QP per step;
-//! - [`minimum_time_line`] ([`min_time`]): the blend of minimum curvature and path length that laps this
-//!   car fastest;
+//!   minimises ∫κ² ds, by Gauss–Newton with a box-constrained QP per step;
+//! - [`minimum_time_line`] ([`min_time`]): the line that laps this car fastest in the solver (the default);
 //! - [`read_line_file`] ([`file`]): a user's line;
 //! - [`path_track`]: the lap [`Track`] of any of these, or of the centreline ([`LinePath`]).
 
 pub mod file;
 pub mod min_curvature;
 pub mod min_time;
+pub mod reference;
 
 use serde::Serialize;
 
 pub use file::read_line_file;
 pub use min_curvature::RacingLine;
-pub use min_time::minimum_time_line;
+pub use min_time::{minimum_time_line, MinimumTimeLine};
+pub use reference::Reference;
 
 use crate::error::{Error, Result};
-use crate::solver::{LapSolver, Start};
+use crate::solver::Tables;
 use crate::track::{Centerline, Track, TrackOptions};
 use crate::vehicle::{Car, Envelope};
 
@@ -37,7 +40,8 @@ pub struct LineOptions {
     /// Relative change of the objective below which the line has settled. Default `1e-8` (the lap time then
     /// changes by less than a microsecond).
     pub tolerance: f64,
-    /// Weight ε of the path-length term `ε Σ |p_{i+1} − p_i|²` added to `Σ κ²` (1/m⁴). Default `0`: the pure
+    /// Weight ε of the path-length term `ε Σ |p_{i+1} − p_i|²` added to `Σ κ_i² l_i / h` (∫κ² ds over the grid
+    /// step `h`) (1/m⁴). Default `0`: the pure
     /// minimum-curvature line. A positive ε trades curvature for a shorter path (Braghin et al. 2008); see
     /// [`minimum_time_line`].
     pub length_weight_1pm4: f64,
@@ -62,7 +66,8 @@ pub enum LinePath {
     Centreline,
     /// The minimum-curvature line computed here.
     MinimumCurvature(LineOptions),
-    /// The fastest blend of minimum curvature and a shorter path for this car ([`minimum_time_line`]).
+    /// The line that laps this car fastest, by a search judged by the solver's lap time
+    /// ([`minimum_time_line`]).
     MinimumTime(LineOptions),
     /// A user's line: `x_m, y_m` points (the racetrack-database racing-line format, or what `lapsim line`
     /// writes) from this file, driven as given (not smoothed).
@@ -71,7 +76,7 @@ pub enum LinePath {
 
 /// A lap track for a path: the centreline itself, an optimised line, or a user's line, each resampled (and,
 /// but for the optimised lines, smoothed) with `options`. The car's width bounds the line; the minimum-time
-/// blend also laps the car. Returns the optimised line too when one was computed.
+/// line also laps the car. Returns the optimised line too when one was computed.
 pub fn path_track(
     centerline: &Centerline,
     path: &LinePath,
@@ -83,21 +88,17 @@ pub fn path_track(
         LinePath::Centreline => Ok((Track::new(centerline, options)?, None)),
         LinePath::MinimumTime(opt) => {
             check_line_options(opt)?;
-            let env = Envelope::new(car);
-            let (line, track, _, _) =
-                minimum_time_line(centerline, car_width_m, options, opt, |t| {
-                    Ok(LapSolver::new(t, &env).solve(Start::Flying)?.lap_time_s)
-                })?;
-            Ok((track, Some(line)))
+            let tables = Tables::new(&Envelope::new(car));
+            let best = minimum_time_line(centerline, car_width_m, options, opt, &tables)?;
+            Ok((best.track, Some(best.line)))
         }
         LinePath::MinimumCurvature(opt) => {
             check_line_options(opt)?;
-            let reference = Track::new(
+            let reference = Reference::new(
                 centerline,
-                TrackOptions {
-                    step_m: opt.grid_step_m,
-                    ..options
-                },
+                options,
+                opt.grid_step_m,
+                0.5 * car_width_m + opt.margin_m,
             )?;
             let line = RacingLine::minimum_curvature(&reference, car_width_m, opt)?;
             let name = format!("{} (minimum-curvature line)", centerline.source_name());
