@@ -11,7 +11,7 @@ layer_of_module() {
         solver) echo 3 ;;
         line) echo 4 ;;
         field) echo 5 ;;
-        session) echo 6 ;;
+        session | study) echo 6 ;;
         app) echo 7 ;;
         *) echo "?" ;;
     esac

@@ -44,6 +44,8 @@ pub mod line;
 pub mod field;
 pub mod session;
 
+pub mod study;
+
 #[cfg(feature = "cli")]
 pub mod app;
 

@@ -38,6 +38,9 @@ pub enum Command {
     /// Overlay two or more laps (lapsim telemetry, or measured laps with s_m and v_mps columns) with a
     /// time-delta panel and tables of the sector and corner differences.
     Compare(CompareArgs),
+    /// Laps of variants of the car: vary fields of the car file by their TOML path (`--set PATH=FROM:TO:N`
+    /// or `--set PATH=V1,V2,...`; several `--set` give the full product).
+    Sweep(SweepArgs),
     /// The car against real laps: predicted against real lap and error on each circuit of a real-laps file,
     /// and the speeds at named points.
     Validate(ValidateArgs),
@@ -297,6 +300,35 @@ pub struct CompareArgs {
         allow_negative_numbers = true
     )]
     pub sectors_m: Vec<f64>,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `lapsim sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// Car file (TOML): the base car.
+    #[arg(long, value_name = "FILE")]
+    pub car: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// A varied field: `PATH=FROM:TO:N` (N values) or `PATH=V1,V2,...`, e.g. `mass.car_kg=1100:1250:16`,
+    /// `driveline.gear_ratios[5]=0.8,0.9`. Repeat for a grid.
+    #[arg(
+        long,
+        required = true,
+        value_name = "PATH=VALUES",
+        allow_hyphen_values = true
+    )]
+    pub set: Vec<String>,
+    /// Track geometry.
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// The path driven (computed once for the base car, and held fixed).
+    #[command(flatten)]
+    pub line: LineChoice,
     /// Directory for the results.
     #[arg(long, default_value = "output", value_name = "DIR")]
     pub out: PathBuf,

@@ -30,5 +30,6 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Race(a) => commands::session::race(&a).map(|_| ()),
         Command::Compare(a) => commands::compare::compare(&a).map(|_| ()),
         Command::Validate(a) => commands::validate::validate(&a).map(|_| ()),
+        Command::Sweep(a) => commands::sweep::sweep(&a).map(|_| ()),
     }
 }

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod line;
 pub mod run;
 pub mod session;
+pub mod sweep;
 pub mod validate;
 pub mod weekend;
 

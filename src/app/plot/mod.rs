@@ -7,6 +7,7 @@
 
 pub mod field;
 pub mod laps;
+pub mod study;
 
 use std::path::Path;
 use std::sync::Once;
