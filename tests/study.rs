@@ -120,3 +120,68 @@ fn bad_sweep_settings_are_errors() {
         assert!(!out.exists(), "{set} wrote output");
     }
 }
+
+/// `lapsim sensitivity`: every numeric field with its ±1 % laps; the signs are those of physics (mass and
+/// drag slow the car, power and grip speed it up), the mass slope agrees with a sweep's slope over ±50 kg
+/// (within 5 %), and a field whose +1 % variant is not a valid car (the rev limit past the torque curve) says
+/// so instead of failing. Writes the CSV and the tornado chart.
+#[test]
+fn sensitivity_signs_and_agreement_with_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = lapsim(&[
+        "sensitivity",
+        "--car",
+        CAR,
+        "--track",
+        TRACK,
+        "--line",
+        "min-curvature",
+        "--out",
+        out,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.path().join("sensitivity.csv")).unwrap();
+    let slope = |field: &str| -> f64 {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{field},")))
+            .unwrap_or_else(|| panic!("{field} missing"));
+        line.split(',').nth(4).unwrap().parse().unwrap()
+    };
+    assert!(slope("mass.car_kg") > 0.0);
+    assert!(slope("aero.drag_area_m2") > 0.0);
+    assert!(slope("engine.torque_curve_nm[*]") < 0.0);
+    assert!(slope("tyres.mu_lateral_ratio") < 0.0);
+    assert!(csv.lines().any(|l| l.starts_with("engine.rev_limit_rpm,")));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("not a valid car"));
+    assert!(dir.path().join("sensitivity.png").exists());
+    // The sweep's slope over ±50 kg against the sensitivity's, per kg.
+    let sweep_out = dir.path().join("sweep");
+    let o = lapsim(&[
+        "sweep",
+        "--car",
+        CAR,
+        "--track",
+        TRACK,
+        "--line",
+        "min-curvature",
+        "--set",
+        "mass.car_kg=1100,1200",
+        "--out",
+        sweep_out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let rows: Vec<f64> = std::fs::read_to_string(sweep_out.join("sweep.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let sweep_per_kg = (rows[1] - rows[0]) / 100.0;
+    let sens_per_kg = slope("mass.car_kg") / 11.5;
+    assert!(
+        (sweep_per_kg / sens_per_kg - 1.0).abs() < 0.05,
+        "sweep {sweep_per_kg} s/kg, sensitivity {sens_per_kg} s/kg"
+    );
+}

@@ -41,6 +41,9 @@ pub enum Command {
     /// Laps of variants of the car: vary fields of the car file by their TOML path (`--set PATH=FROM:TO:N`
     /// or `--set PATH=V1,V2,...`; several `--set` give the full product).
     Sweep(SweepArgs),
+    /// Lap-time sensitivity to every numeric field of the car (±1 %), in engineers' units where they apply,
+    /// with a tornado chart.
+    Sensitivity(SensitivityArgs),
     /// The car against real laps: predicted against real lap and error on each circuit of a real-laps file,
     /// and the speeds at named points.
     Validate(ValidateArgs),
@@ -323,6 +326,26 @@ pub struct SweepArgs {
         allow_hyphen_values = true
     )]
     pub set: Vec<String>,
+    /// Track geometry.
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// The path driven (computed once for the base car, and held fixed).
+    #[command(flatten)]
+    pub line: LineChoice,
+    /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `lapsim sensitivity`.
+#[derive(Debug, Clone, Args)]
+pub struct SensitivityArgs {
+    /// Car file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub car: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
     /// Track geometry.
     #[command(flatten)]
     pub geometry: GeometryArgs,

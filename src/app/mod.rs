@@ -31,5 +31,6 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Compare(a) => commands::compare::compare(&a).map(|_| ()),
         Command::Validate(a) => commands::validate::validate(&a).map(|_| ()),
         Command::Sweep(a) => commands::sweep::sweep(&a).map(|_| ()),
+        Command::Sensitivity(a) => commands::sensitivity::sensitivity(&a).map(|_| ()),
     }
 }

@@ -5,6 +5,7 @@ pub mod calibrate;
 pub mod compare;
 pub mod line;
 pub mod run;
+pub mod sensitivity;
 pub mod session;
 pub mod sweep;
 pub mod validate;

@@ -89,3 +89,71 @@ pub fn sweep_1d(
     save_png(path, &buf, w, h)?;
     Ok(map)
 }
+
+/// A tornado chart: for each parameter (sorted by the size of its effect, largest on top), the lap-time
+/// change for −1 % (left colour) and +1 % (right colour) of it. `rows`: (label, −1 % change, +1 % change).
+pub fn tornado(path: &Path, title: &str, rows: &[(String, f64, f64)]) -> Result<PanelMap> {
+    register_fonts();
+    let perr = |e: &dyn std::fmt::Display| Error::Plot {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    if rows.is_empty() {
+        return Err(perr(&"no parameters to draw"));
+    }
+    let n = rows.len();
+    let (w, h) = (1600, (140 + 34 * n as u32).max(500));
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    let map;
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(&e))?;
+        let root = root
+            .titled(title, (FONT, 26).into_font().style(FontStyle::Bold))
+            .map_err(|e| perr(&e))?;
+        let m = rows
+            .iter()
+            .map(|r| r.1.abs().max(r.2.abs()))
+            .fold(1e-4, f64::max)
+            * 1.15;
+        let mut c = ChartBuilder::on(&root)
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(420)
+            .build_cartesian_2d(-m..m, 0.0..n as f64)
+            .map_err(|e| perr(&e))?;
+        map = PanelMap::of(
+            &c.plotting_area().strip_coord_spec(),
+            (-m, m),
+            (0.0, n as f64),
+        );
+        c.configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let k = y.floor() as usize;
+                rows.get(n.saturating_sub(k + 1))
+                    .map_or(String::new(), |r| r.0.clone())
+            })
+            .x_desc("lap time change (s): red −1 %, blue +1 % of the parameter")
+            .x_label_formatter(&|v| format!("{v:+.3}"))
+            .label_style((FONT, 18))
+            .axis_desc_style((FONT, 20))
+            .draw()
+            .map_err(|e| perr(&e))?;
+        let (minus, plus) = (RGBColor(200, 60, 60), RGBColor(40, 90, 200));
+        for (k, r) in rows.iter().enumerate() {
+            let y = (n - 1 - k) as f64;
+            for (v, colour, dy) in [(r.1, minus, 0.1), (r.2, plus, 0.5)] {
+                c.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, y + dy), (v, y + dy + 0.38)],
+                    colour.filled(),
+                )))
+                .map_err(|e| perr(&e))?;
+            }
+        }
+        root.present().map_err(|e| perr(&e))?;
+    }
+    save_png(path, &buf, w, h)?;
+    Ok(map)
+}
