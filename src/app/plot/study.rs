@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use super::{register_fonts, save_png, PanelMap, FONT};
@@ -106,9 +107,10 @@ pub fn tornado(path: &Path, title: &str, rows: &[(String, f64, f64)]) -> Result<
     let mut buf = vec![0u8; (w * h * 3) as usize];
     let map;
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| perr(&e))?;
-        let root = root
+        let base = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        base.fill(&WHITE).map_err(|e| perr(&e))?;
+        let root = base
+            .clone()
             .titled(title, (FONT, 26).into_font().style(FontStyle::Bold))
             .map_err(|e| perr(&e))?;
         let m = rows
@@ -129,12 +131,7 @@ pub fn tornado(path: &Path, title: &str, rows: &[(String, f64, f64)]) -> Result<
         );
         c.configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| {
-                let k = y.floor() as usize;
-                rows.get(n.saturating_sub(k + 1))
-                    .map_or(String::new(), |r| r.0.clone())
-            })
+            .disable_y_axis()
             .x_desc("lap time change (s): red −1 %, blue +1 % of the parameter")
             .x_label_formatter(&|v| format!("{v:+.3}"))
             .label_style((FONT, 18))
@@ -152,7 +149,22 @@ pub fn tornado(path: &Path, title: &str, rows: &[(String, f64, f64)]) -> Result<
                 .map_err(|e| perr(&e))?;
             }
         }
-        root.present().map_err(|e| perr(&e))?;
+        // Each parameter's name beside its pair of bars, right-aligned against the plotting area (in the
+        // image's pixels, from the panel's map: the axis's own labels would fall on the rows' edges).
+        let style = (FONT, 18)
+            .into_font()
+            .into_text_style(&base)
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        for (k, r) in rows.iter().enumerate() {
+            let (_, py) = map.pixel(-m, (n - 1 - k) as f64 + 0.5);
+            base.draw(&Text::new(
+                r.0.clone(),
+                (map.px_x.0 - 10, py),
+                style.clone(),
+            ))
+            .map_err(|e| perr(&e))?;
+        }
+        base.present().map_err(|e| perr(&e))?;
     }
     save_png(path, &buf, w, h)?;
     Ok(map)
