@@ -74,9 +74,12 @@ impl Setting {
     }
 }
 
-/// Sets the number at `path` in a parsed car file; an unknown path, or one to something other than a
-/// number, is an error naming it.
-fn set_path(doc: &mut toml::Value, path: &str, v: f64) -> std::result::Result<(), String> {
+/// The value at `path` (dotted keys, `[N]` for an array element) in a parsed car file; an unknown path is
+/// an error naming the missing part.
+fn node_at<'a>(
+    doc: &'a mut toml::Value,
+    path: &str,
+) -> std::result::Result<&'a mut toml::Value, String> {
     let mut node = doc;
     for part in path.split('.') {
         let (key, index) = match part.split_once('[') {
@@ -99,6 +102,21 @@ fn set_path(doc: &mut toml::Value, path: &str, v: f64) -> std::result::Result<()
                 .ok_or_else(|| format!("`{key}` has no element [{i}] (it has {len})"))?;
         }
     }
+    Ok(node)
+}
+
+/// The number at `path` in a car file's text, if there is one (for marking the base car of a study).
+pub fn field_value(base_text: &str, path: &str) -> Option<f64> {
+    let mut doc: toml::Value = toml::from_str(base_text).ok()?;
+    let node = node_at(&mut doc, path).ok()?;
+    node.as_float()
+        .or_else(|| node.as_integer().map(|i| i as f64))
+}
+
+/// Sets the number at `path` in a parsed car file; an unknown path, or one to something other than a
+/// number, is an error naming it.
+fn set_path(doc: &mut toml::Value, path: &str, v: f64) -> std::result::Result<(), String> {
+    let node = node_at(doc, path)?;
     if !(node.is_float() || node.is_integer()) {
         return Err("not a number in the car file".into());
     }
@@ -252,14 +270,12 @@ pub fn scaled_car(base_text: &str, source_name: &str, path: &str, factor: f64) -
         source_name: source_name.into(),
         message: e.to_string().trim_end().into(),
     })?;
-    let (table, key) = path
-        .trim_end_matches("[*]")
-        .split_once('.')
-        .ok_or_else(|| Error::Internal(format!("field path {path}")))?;
-    let node = doc
-        .get_mut(table)
-        .and_then(|t| t.get_mut(key))
-        .ok_or_else(|| Error::Internal(format!("no field {path}")))?;
+    let node =
+        node_at(&mut doc, path.trim_end_matches("[*]")).map_err(|message| Error::Option {
+            option: "field".into(),
+            value: path.into(),
+            message,
+        })?;
     let scale = |x: &mut toml::Value| {
         if let Some(v) = x.as_float().or_else(|| x.as_integer().map(|i| i as f64)) {
             *x = toml::Value::Float(v * factor);

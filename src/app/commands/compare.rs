@@ -14,6 +14,7 @@ use super::say;
 use crate::app::args::CompareArgs;
 use crate::app::output::write_atomic;
 use crate::app::plot;
+use crate::app::plot::laps::time_at_fraction;
 use crate::error::{Error, Result};
 use crate::laptime::format_lap_time;
 use crate::solver::{slowest_corners, Lap, LapSummary, Start, Telemetry};
@@ -137,20 +138,6 @@ pub fn read_lap(path: &Path) -> Result<Telemetry> {
     })
 }
 
-/// Time at fraction `f` (0–1) of a lap.
-fn time_at(t: &Telemetry, f: f64) -> f64 {
-    let len = t.summary.length_m;
-    let s = f * len;
-    let n = t.len();
-    let k = t.s_m.partition_point(|&x| x <= s).clamp(1, n) - 1;
-    let (s1, t1) = if k + 1 < n {
-        (t.s_m[k + 1], t.t_s[k + 1])
-    } else {
-        (len, t.summary.lap.lap_time_s)
-    };
-    t.t_s[k] + (s - t.s_m[k]) / (s1 - t.s_m[k]) * (t1 - t.t_s[k])
-}
-
 /// Lowest speed of a lap between fractions `f0` and `f1` of it (m/s).
 fn min_speed(t: &Telemetry, f0: f64, f1: f64) -> f64 {
     let len = t.summary.length_m;
@@ -206,7 +193,7 @@ pub fn compare_rows(laps: &[(String, Telemetry)], sectors_m: &[f64]) -> Result<V
             item: format!("sector {} ({:.0}–{:.0} m)", k + 1, w[0] * len, w[1] * len),
             values: laps
                 .iter()
-                .map(|l| time_at(&l.1, w[1]) - time_at(&l.1, w[0]))
+                .map(|l| time_at_fraction(&l.1, w[1]) - time_at_fraction(&l.1, w[0]))
                 .collect(),
             speed: false,
         });

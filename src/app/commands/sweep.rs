@@ -11,28 +11,10 @@ use crate::app::output::write_atomic;
 use crate::app::plot;
 use crate::error::Result;
 use crate::solver::{LapSolver, Start};
-use crate::study::{sweep as run_sweep, Setting, SweepRow};
+use crate::study::{field_value, sweep as run_sweep, Setting, SweepRow};
 use crate::track::reader::read_text;
 use crate::track::Centerline;
 use crate::vehicle::{Car, Envelope};
-
-/// The value of a path in the base car file, if it is a number there (for marking the base car).
-fn base_value(text: &str, setting: &Setting) -> Option<f64> {
-    let doc: toml::Value = toml::from_str(text).ok()?;
-    let mut node = &doc;
-    for part in setting.path.split('.') {
-        let (key, index) = match part.split_once('[') {
-            Some((k, rest)) => (k, rest.strip_suffix(']')?.parse::<usize>().ok()),
-            None => (part, None),
-        };
-        node = node.get(key)?;
-        if let Some(i) = index {
-            node = node.get(i)?;
-        }
-    }
-    node.as_float()
-        .or_else(|| node.as_integer().map(|i| i as f64))
-}
 
 /// `lapsim sweep`: returns the rows.
 pub fn sweep(a: &SweepArgs) -> Result<Vec<SweepRow>> {
@@ -110,7 +92,7 @@ pub fn sweep(a: &SweepArgs) -> Result<Vec<SweepRow>> {
         let base_lap = LapSolver::new(&track, &env)
             .solve(Start::Flying)?
             .lap_time_s;
-        let base_point = base_value(&text, s).map(|v| (v, base_lap));
+        let base_point = field_value(&text, &s.path).map(|v| (v, base_lap));
         let png = a.out.join("sweep.png");
         let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.values[0], r.lap_time_s)).collect();
         plot::study::sweep_1d(

@@ -26,7 +26,7 @@ pub const PALETTE: [RGBColor; 6] = [
 pub const SIZE: (u32, u32) = (1600, 900);
 
 /// Time at lap fraction `f` (0–1) of a lap, by linear interpolation over its distance.
-fn time_at_fraction(t: &Telemetry, f: f64) -> f64 {
+pub(crate) fn time_at_fraction(t: &Telemetry, f: f64) -> f64 {
     let len = t.summary.length_m;
     let s = f * len;
     let n = t.len();
