@@ -16,25 +16,32 @@ fn lap_time(step_m: f64) -> f64 {
         .lap_time_s
 }
 
-/// Halving the step from 1 m to 0.5 m changes the Oschersleben lap by less than 0.05 %: the smoother's
-/// cutoff is a wavelength in metres, so the geometry does not change with the step, and Heun's method is
-/// second order in the step.
+/// The lap converges to the model's own solution as the step shrinks, at second order: against a 0.05 m
+/// reference on the centreline (whose smoother cuts off at a wavelength in metres, so the geometry does not
+/// change with the step), the error at 1 m, 0.5 m and 0.25 m falls by about four each halving, and at the
+/// default 1 m step it is below 10 ms. (Heun's method alone would lose its order at corner entries and exits,
+/// where the friction ellipse's `√(1 − r²)` is not Lipschitz, and at apexes sampled off their minimum: the
+/// implicit ellipse step and the apex refinement keep it.)
 #[test]
-fn oschersleben_lap_converges_as_the_step_halves() {
-    let (t1, t05) = (lap_time(1.0), lap_time(0.5));
-    let rel = (t1 - t05).abs() / t05;
-    println!(
-        "lap at 1 m: {t1:.4} s, at 0.5 m: {t05:.4} s, change {:.4} %",
-        rel * 100.0
-    );
+fn oschersleben_lap_converges_at_second_order() {
+    let reference = lap_time(0.05);
+    let steps = [2.0, 1.0, 0.5, 0.25];
+    let errors: Vec<f64> = steps.iter().map(|&h| lap_time(h) - reference).collect();
+    for (h, e) in steps.iter().zip(&errors) {
+        println!("step {h} m: error {:+.2} ms", e * 1e3);
+    }
+    // Smaller every halving, and the observed order over 1 m → 0.25 m (two halvings) well above first.
+    for w in errors.windows(2) {
+        assert!(w[1].abs() < w[0].abs(), "errors {errors:?}");
+    }
+    let order = (errors[1].abs() / errors[3].abs()).log2() / 2.0;
+    println!("observed order 1 m → 0.25 m: {order:.2}");
+    assert!(order > 1.5, "order {order:.2}, errors {errors:?}");
     assert!(
-        rel < 5e-4,
-        "1 m: {t1:.4} s, 0.5 m: {t05:.4} s ({:.4} %)",
-        rel * 100.0
+        errors[1].abs() < 0.010,
+        "error at 1 m: {:.2} ms",
+        errors[1] * 1e3
     );
-    // And a coarse step is visibly worse, so the test can tell convergence from insensitivity.
-    let t4 = lap_time(4.0);
-    assert!((t4 - t05).abs() > (t1 - t05).abs(), "4 m: {t4:.4} s");
 }
 
 /// Largest change of curvature per metre around the loop (1/m²).

@@ -340,10 +340,10 @@ impl Pass for Forward {
                 u[l] = cap[l];
             } else {
                 let kb = d.kappa_abs[j[l]];
-                let a2 = tab.forward_at(up[l]).accel_mps2(up[l], kb, g_sin[l], share[l]);
+                let end = tab.forward_at(up[l]).step_end(u[l], a1[l], up[l], kb, g_sin[l], share[l], ds);
                 let s = &mut st[l];
                 let uj;
-                (uj, s.pinned) = clamp_to_cap(u[l] + (a1[l] + a2) * ds, cap[l]);
+                (uj, s.pinned) = clamp_to_cap(end, cap[l]);
                 if s.shift_left_s > 0.0 {
                     s.shift_left_s =
                         (s.shift_left_s - 2.0 * ds / (vi[l] + uj.sqrt()).max(1e-9)).max(0.0);
@@ -437,8 +437,8 @@ impl Pass for Backward {
         });
         each_lane!(L, l => {
             let kb = d.kappa_abs[j[l]];
-            let d2 = tab.braking_at(up[l]).decel_mps2(up[l], kb, g_sin[l]);
-            (u[l], st[l]) = clamp_to_cap(u[l] + (d1[l] + d2) * ds, cap[l]);
+            let end = tab.braking_at(up[l]).step_end(u[l], d1[l], up[l], kb, g_sin[l], ds);
+            (u[l], st[l]) = clamp_to_cap(end, cap[l]);
             i[l] = j[l];
         });
     }

@@ -9,7 +9,9 @@
 use serde::Serialize;
 
 use crate::numerics::table::{cell_from_zero, cell_of, keep_branch};
-use crate::vehicle::envelope::{braking_decel_mps2, forward_accel_mps2};
+use crate::vehicle::envelope::{
+    braking_decel_mps2, forward_accel_mps2, implicit_ellipse_end, IMPLICIT_USAGE,
+};
 use crate::vehicle::{Envelope, EnvelopeNode};
 
 /// Hot-loop table entry for the traction pass: value at the node and difference to the next node, for
@@ -456,6 +458,43 @@ impl ForwardAt<'_> {
     }
 }
 
+impl ForwardAt<'_> {
+    /// The end of a traction step (the corrector, in `u = v²`) from `u_i` with the start's acceleration `a1`,
+    /// this table position being that of the predictor `up`: Heun's `u_i + (a₁ + a(up)) ds`, except near the
+    /// lateral limit (usage above [`IMPLICIT_USAGE`] at `up`), where the tyre branch of the trapezoidal rule is
+    /// solved implicitly ([`implicit_ellipse_end`], the capacities frozen at `up`) and the engine branch stays
+    /// explicit: the end is the lesser of the two, as the acceleration is the lesser of the two limits.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn step_end(
+        &self,
+        u_i: f64,
+        a1: f64,
+        up: f64,
+        kappa_abs: f64,
+        g_sin: f64,
+        share: f64,
+        ds: f64,
+    ) -> f64 {
+        let (e, t) = (self.e, self.t);
+        let f = |q: usize| e.val[q] + t * e.dif[q];
+        let q = kappa_abs * f(0);
+        if up * q > IMPLICIT_USAGE {
+            keep_branch();
+            let load = f(4) + g_sin;
+            let tyre = implicit_ellipse_end(u_i + (a1 - load) * ds, ds * (f(1) * self.traction), q);
+            let engine = u_i + (a1 + (share * f(2) - load * f(3))) * ds;
+            if engine < tyre {
+                engine
+            } else {
+                tyre
+            }
+        } else {
+            u_i + (a1 + self.accel_mps2(up, kappa_abs, g_sin, share)) * ds
+        }
+    }
+}
+
 /// The braking table at one squared speed.
 #[derive(Clone, Copy)]
 pub(crate) struct BrakingAt<'a> {
@@ -472,6 +511,30 @@ impl BrakingAt<'_> {
         let (e, t) = (self.e, self.t);
         let f = |q: usize| e.val[q] + t * e.dif[q];
         braking_decel_mps2(f(0), f(1) * self.brake, f(2), u_m2ps2 * kappa_abs, g_sin)
+    }
+
+    /// The end of a braking step from `u_i` with the start's deceleration `d1`, this table position being that
+    /// of the predictor `up`: Heun's `u_i + (d₁ + d(up)) ds`, or near the lateral limit the trapezoidal rule
+    /// solved implicitly through the ellipse (see [`ForwardAt::step_end`]).
+    #[inline(always)]
+    pub(crate) fn step_end(
+        &self,
+        u_i: f64,
+        d1: f64,
+        up: f64,
+        kappa_abs: f64,
+        g_sin: f64,
+        ds: f64,
+    ) -> f64 {
+        let (e, t) = (self.e, self.t);
+        let f = |q: usize| e.val[q] + t * e.dif[q];
+        let q = kappa_abs * f(0);
+        if up * q > IMPLICIT_USAGE {
+            keep_branch();
+            implicit_ellipse_end(u_i + (d1 + f(2) + g_sin) * ds, ds * (f(1) * self.brake), q)
+        } else {
+            u_i + (d1 + self.decel_mps2(up, kappa_abs, g_sin)) * ds
+        }
     }
 }
 

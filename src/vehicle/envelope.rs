@@ -78,6 +78,34 @@ pub fn braking_decel_mps2(
     ax_brake_mps2 * ellipse_share(ay_mps2 * inv_ay_max_s2pm) + resist_mps2 + g_sin
 }
 
+/// Lateral usage `r = a_y / a_y,max` above which a step's end is solved implicitly
+/// ([`implicit_ellipse_end`]): there `∂a/∂u ∝ r / √(1 − r²)` grows without bound, and an explicit predictor's
+/// error, multiplied by it, dominates the step (at `r = 0.9`, `ds ∂a/∂u` is still a few per cent at 1 m).
+pub const IMPLICIT_USAGE: f64 = 0.9;
+
+/// The end `u` of a trapezoidal step through the friction ellipse, solved exactly: the root `u ≥ b` of
+/// `u = b + w √max(1 − (q u)², 0)`, with `b` the start plus every explicit term, `w = ds × capacity` (the
+/// tyres' traction or braking capacity, as an acceleration) and `q = κ / a_y,max` (so that `q u = r`).
+///
+/// Near the lateral limit the longitudinal share `√(1 − r²)` of the ellipse is not Lipschitz in `u`, so
+/// Heun's corrector, evaluated at an explicit predictor, loses its order there (a corner's entry and exit,
+/// where the car leaves the limit curve); the implicit trapezoidal rule keeps it. With the capacity frozen
+/// over the step the equation squares to `(1 + w²q²) u² − 2 b u + b² − w² = 0`, whose larger root is the one
+/// with `u ≥ b` (the square root is non-negative). If `q b ≥ 1` the ellipse is saturated at every `u ≥ b`:
+/// the root is `b` itself.
+#[inline]
+pub fn implicit_ellipse_end(b: f64, w: f64, q: f64) -> f64 {
+    let qb = q * b;
+    if qb >= 1.0 {
+        return b;
+    }
+    let (w2, q2) = (w * w, q * q);
+    let den = 1.0 + w2 * q2;
+    // Discriminant / 4 = w² (1 + w² q² − q² b²) > 0 for q b < 1.
+    let disc = w2 * (den - qb * qb);
+    (b + disc.sqrt()) / den
+}
+
 /// Capacities at one speed. Accelerations in m/s².
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EnvelopeNode {
@@ -345,6 +373,39 @@ mod tests {
                 assert!((d - b).abs() < 1e-9, "v {v} ay {ay}");
             }
             assert_eq!(n.ellipse_share(2.0 * n.ay_max_mps2), 0.0);
+        }
+    }
+
+    /// The implicit ellipse step is the root of its equation: checked against bisection of
+    /// `g(u) = u − b − w √max(1 − (q u)², 0)`, which increases in `u`, over starts below, near and beyond the
+    /// lateral limit and capacities from a crawl to a stop.
+    #[test]
+    fn implicit_ellipse_end_is_the_root() {
+        let g =
+            |u: f64, b: f64, w: f64, q: f64| u - b - w * (1.0 - (q * u).powi(2)).max(0.0).sqrt();
+        for q in [1e-4, 1e-3, 0.01, 0.05] {
+            for w in [0.0, 0.5, 10.0, 40.0] {
+                for frac in [0.0, 0.3, 0.9, 0.99, 0.9999, 1.0, 1.2] {
+                    let b = frac / q;
+                    let u = super::implicit_ellipse_end(b, w, q);
+                    // Bisection on [b, max(b, 1/q)]: g(b) ≤ 0, g(1/q) = 1/q − b ≥ 0 when b ≤ 1/q.
+                    let (mut lo, mut hi) = (b, b.max(1.0 / q));
+                    for _ in 0..200 {
+                        let mid = 0.5 * (lo + hi);
+                        if g(mid, b, w, q) > 0.0 {
+                            hi = mid;
+                        } else {
+                            lo = mid;
+                        }
+                    }
+                    let tol = 1e-9 * (1.0 + b.abs() + w);
+                    assert!(u >= b - tol, "q {q} w {w} b {b}: u {u} below b");
+                    assert!(
+                        (u - lo).abs() < tol,
+                        "q {q} w {w} b {b}: u {u}, bisection {lo}"
+                    );
+                }
+            }
         }
     }
 }
