@@ -16,29 +16,26 @@ fn lap_time(step_m: f64) -> f64 {
         .lap_time_s
 }
 
-/// The lap converges to the model's own solution as the step shrinks, at second order: against a 0.05 m
-/// reference on the centreline (whose smoother cuts off at a wavelength in metres, so the geometry does not
-/// change with the step), the error at 1 m, 0.5 m and 0.25 m falls by about four each halving, and at the
-/// default 1 m step it is below 10 ms. (Heun's method alone would lose its order at corner entries and exits,
-/// where the friction ellipse's `√(1 − r²)` is not Lipschitz, and at apexes sampled off their minimum: the
-/// implicit ellipse step and the apex refinement keep it.)
+/// The lap converges to the model's own solution as the step shrinks: against a 0.05 m reference on the
+/// centreline (whose smoother cuts off at a wavelength in metres, so the geometry does not change with the
+/// step), the error falls by at least 1.7× every halving from 2 m to 0.25 m and is below 3 ms at the default
+/// 1 m step. (The scheme before the implicit ellipse step, the apex refinement and the upshift inside the
+/// step was 18 ms off at 1 m; see `docs/ENGINEERING.md` for the table.) The printed order is the observed
+/// one over each halving.
 #[test]
-fn oschersleben_lap_converges_at_second_order() {
+fn oschersleben_lap_converges_as_the_step_halves() {
     let reference = lap_time(0.05);
     let steps = [2.0, 1.0, 0.5, 0.25];
     let errors: Vec<f64> = steps.iter().map(|&h| lap_time(h) - reference).collect();
     for (h, e) in steps.iter().zip(&errors) {
         println!("step {h} m: error {:+.2} ms", e * 1e3);
     }
-    // Smaller every halving, and the observed order over 1 m → 0.25 m (two halvings) well above first.
     for w in errors.windows(2) {
-        assert!(w[1].abs() < w[0].abs(), "errors {errors:?}");
+        println!("observed order: {:.2}", (w[0] / w[1]).abs().log2());
+        assert!(w[1].abs() * 1.7 < w[0].abs(), "errors {errors:?}");
     }
-    let order = (errors[1].abs() / errors[3].abs()).log2() / 2.0;
-    println!("observed order 1 m → 0.25 m: {order:.2}");
-    assert!(order > 1.5, "order {order:.2}, errors {errors:?}");
     assert!(
-        errors[1].abs() < 0.010,
+        errors[1].abs() < 0.003,
         "error at 1 m: {:.2} ms",
         errors[1] * 1e3
     );

@@ -241,27 +241,36 @@ fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
     lo
 }
 
-/// Lowers each discrete minimum of the corner limits `u` (squared speeds around a closed loop, one per
-/// point) to the vertex of the parabola through it and its two neighbours: the limit's minimum between the
-/// points, where the apex of a corner lies, rather than the nearest sample of it, which is too fast by
-/// `u'' δ² / 2` for an apex `δ` from the point (up to half a step away). Without it the lap's apex error is
-/// second order in the step but with a large constant and erratic in the step (it depends on where the
-/// points fall). No allocation: the original neighbour values are carried along.
-pub(super) fn refine_apexes(u: &mut [f64]) {
+/// Moves each discrete apex to the corner's true apex between the points: a discrete minimum of the corner
+/// limits `u` (squared speeds around a closed loop, one per point) is lowered to the vertex of the parabola
+/// through it and its two neighbours, and its curvature `kappa` raised to the vertex of its own parabola, so
+/// that the point carries the apex's limit and the curvature that makes it one (the car leaves it with the
+/// acceleration of the apex, not with grip to spare). The nearest sample of the limit is too fast by
+/// `u'' δ² / 2` for an apex `δ` from the point (up to half a step); without this the lap's apex error is
+/// second order in the step but large and erratic in it (it depends on where the points fall). No
+/// allocation: the original neighbour values are carried along.
+pub(super) fn refine_apexes(u: &mut [f64], kappa: &mut [f64]) {
     let n = u.len();
     if n < 3 {
         return;
     }
     let (first, last) = (u[0], u[n - 1]);
-    let mut prev = last;
+    let (kfirst, klast) = (kappa[0], kappa[n - 1]);
+    let (mut prev, mut kprev) = (last, klast);
     for i in 0..n {
         let (b, c) = (u[i], if i + 1 < n { u[i + 1] } else { first });
+        let (kb, kc) = (kappa[i], if i + 1 < n { kappa[i + 1] } else { kfirst });
         let d2 = prev - 2.0 * b + c;
         // Strictly below the point before: of two equal samples at a minimum, only the first is lowered.
         if b < prev && b <= c && d2 > 0.0 {
             u[i] = b - (c - prev) * (c - prev) / (8.0 * d2);
+            let kd2 = kprev - 2.0 * kb + kc;
+            if kb >= kprev && kb >= kc && kd2 < 0.0 {
+                kappa[i] = kb - (kc - kprev) * (kc - kprev) / (8.0 * kd2);
+            }
         }
         prev = b;
+        kprev = kb;
     }
 }
 
@@ -340,7 +349,7 @@ mod tests {
                 })
                 .collect();
             let orig = u.clone();
-            super::refine_apexes(&mut u);
+            super::refine_apexes(&mut u, &mut vec![0.0; 100]);
             let imin = (0..100)
                 .min_by(|&a, &b| orig[a].total_cmp(&orig[b]))
                 .unwrap();

@@ -243,7 +243,7 @@ impl<'a> LapSolver<'a> {
         for (g, s) in ws.g_sin.iter_mut().zip(track.gradient()) {
             *g = G_MPS2 * s;
         }
-        corner::refine_apexes(&mut ws.u_corner);
+        corner::refine_apexes(&mut ws.u_corner, &mut ws.kappa_abs);
         ws.u_lim.copy_from_slice(&ws.u_corner);
         Self {
             track,

@@ -223,8 +223,12 @@ pub(super) fn engage(
     if s.pinned || best != s.gear || s.shift_left_s > 0.0 {
         keep_branch();
         if s.pinned {
-            s.gear = best;
-            s.shift_left_s = 0.0;
+            // An upshift begun inside the step that reached the limit runs on (in the best gear); else the
+            // car at the limit is in its best gear.
+            if best != s.gear {
+                s.gear = best;
+                s.shift_left_s = 0.0;
+            }
         } else if best > s.gear {
             s.shift_left_s = tab.shift_time_s();
             s.gear = best;
@@ -238,6 +242,45 @@ pub(super) fn engage(
         }
     }
     (share, vi)
+}
+
+/// A traction step from `u_i` (curvatures `kappa` at its two ends) that ended at `u_j`, past the squared speed
+/// where the car's gear stops being the best: the upshift starts there, inside the step, not at the next
+/// point (which would give the car up to a step of drive in the next gear without paying for the shift: a
+/// first-order error in the step). The drive is engaged for the step's share `f = (u_x − u_i) / (u_j − u_i)`
+/// before the crossover `u_x` (the step is taken again with that share), and the shift has run for the rest
+/// of the step's time, `(1 − f) 2 ds / (v_i + v_j)`. Returns the step's new end; updates the gear, the
+/// shift time left and the pinned flag.
+#[cold]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn upshift_within_step(
+    tab: &PassTables<'_>,
+    s: &mut DriveState,
+    u_i: f64,
+    u_j: f64,
+    kappa: [f64; 2],
+    g_sin: f64,
+    cap: f64,
+    ds: f64,
+) -> f64 {
+    let g_end = tab.forward_at(u_j).gear();
+    if g_end <= s.gear || u_j <= u_i {
+        return u_j;
+    }
+    let u_x = tab.upshift_u(s.gear);
+    let f = ((u_x - u_i) / (u_j - u_i)).clamp(0.0, 1.0);
+    let a1 = tab.forward_at(u_i).accel_mps2(u_i, kappa[0], g_sin, f);
+    let up = clamp_to_cap(u_i + a1 * (2.0 * ds), cap).0;
+    let end = tab
+        .forward_at(up)
+        .step_end(u_i, a1, up, kappa[1], g_sin, f, ds);
+    let (uj, pinned) = clamp_to_cap(end, cap);
+    let after_s = (1.0 - f) * 2.0 * ds / (u_i.sqrt() + uj.sqrt()).max(1e-9);
+    s.gear = g_end;
+    s.shift_left_s = (tab.shift_time_s() - after_s).max(0.0);
+    s.pinned = pinned;
+    uj
 }
 
 /// Traction pass from anchor `start` in the direction of travel.
@@ -287,7 +330,8 @@ impl Pass for Forward {
 
     #[inline(always)]
     fn is_pinned(st: &DriveState) -> bool {
-        st.pinned
+        // Mid-shift, the state carries its past: not the state a chunk starts from.
+        st.pinned && st.shift_left_s == 0.0
     }
 
     /// Heun's method in `u = v²`: `u_j = u_i + (a(u_i) + a(u_p)) ds` with the predictor `u_p = u_i + 2 a(u_i) ds`.
@@ -342,11 +386,18 @@ impl Pass for Forward {
                 let kb = d.kappa_abs[j[l]];
                 let end = tab.forward_at(up[l]).step_end(u[l], a1[l], up[l], kb, g_sin[l], share[l], ds);
                 let s = &mut st[l];
-                let uj;
+                let mut uj;
                 (uj, s.pinned) = clamp_to_cap(end, cap[l]);
                 if s.shift_left_s > 0.0 {
                     s.shift_left_s =
                         (s.shift_left_s - 2.0 * ds / (vi[l] + uj.sqrt()).max(1e-9)).max(0.0);
+                }
+                // The step crossed the speed where the next gear takes over: the upshift starts there (after the
+                // shift in progress, if any, was counted: none is, with the whole step driven).
+                if share[l] == 1.0 && uj >= tab.upshift_u(s.gear) {
+                    keep_branch();
+                    let ka = d.kappa_abs[i[l]];
+                    uj = upshift_within_step(&tab, s, u[l], uj, [ka, kb], g_sin[l], cap[l], ds);
                 }
                 u[l] = uj;
             }

@@ -49,8 +49,14 @@ pub struct Tables {
     /// interpolation in cells `0..=k` (empty if the table's capacities can interpolate below 0); see
     /// [`forward_floor`].
     fwd_floor: Vec<[f64; 2]>,
+    /// Per gear `g` (index 0 unused): the squared speed of the first node whose best gear is above `g`, where
+    /// the car in `g` starts its upshift (infinite for the top gear).
+    upshift_u: [f64; MAX_GEARS + 1],
     x_max: f64,
 }
+
+/// Most gears a car file may have (its validation's limit).
+const MAX_GEARS: usize = 12;
 
 impl Tables {
     /// The tables of `env` (a copy of it is kept: [`Self::envelope`]).
@@ -101,8 +107,15 @@ impl Tables {
                 ]
             })
             .collect();
+        let mut upshift_u = [f64::INFINITY; MAX_GEARS + 1];
+        for (g, u) in upshift_u.iter_mut().enumerate() {
+            if let Some(k) = nodes.iter().position(|e| e.gear > g as f64) {
+                *u = k as f64 * Envelope::DU_M2PS2;
+            }
+        }
         Self {
             env: env.clone(),
+            upshift_u,
             fwd,
             bwd,
             work,
@@ -366,6 +379,13 @@ impl<'a> PassTables<'a> {
         self.tables.env.shift_time_s()
     }
 
+    /// The squared speed at which a car in `gear` starts its upshift: the first node whose best gear is
+    /// above it (infinite in the top gear).
+    #[inline(always)]
+    pub(crate) fn upshift_u(&self, gear: u8) -> f64 {
+        self.tables.upshift_u[usize::from(gear).min(MAX_GEARS)]
+    }
+
     /// Whether every deceleration the braking table gives is at least `g sin θ`: its braking and resistance
     /// accelerations interpolate to ≥ 0 (see [`decel_nonnegative`]), and the friction-ellipse share is ≥ 0.
     #[inline(always)]
@@ -482,7 +502,13 @@ impl ForwardAt<'_> {
         if up * q > IMPLICIT_USAGE {
             keep_branch();
             let load = f(4) + g_sin;
-            let tyre = implicit_ellipse_end(u_i + (a1 - load) * ds, ds * (f(1) * self.traction), q);
+            // The force law's tyre branch for a drive share (see `forward_accel_mps2`).
+            let coast = (1.0 - share) * (load * f(3));
+            let tyre = implicit_ellipse_end(
+                u_i + (a1 - share * load - coast) * ds,
+                ds * share * (f(1) * self.traction),
+                q,
+            );
             let engine = u_i + (a1 + (share * f(2) - load * f(3))) * ds;
             if engine < tyre {
                 engine

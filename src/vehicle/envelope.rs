@@ -54,7 +54,10 @@ pub fn forward_accel_mps2(
 ) -> f64 {
     let load = resist_mps2 + g_sin;
     let engine = drive_share * drive_mps2 - load * rot_ratio;
-    let tyre = ax_traction_mps2 * ellipse_share(ay_mps2 * inv_ay_max_s2pm) - load;
+    // With the drive engaged for a share of the segment, the tyres can pass on only what the drive gives
+    // them meanwhile: the tyre limit for that share, coasting for the rest (exactly the full limit at 1).
+    let tyre = drive_share * (ax_traction_mps2 * ellipse_share(ay_mps2 * inv_ay_max_s2pm) - load)
+        - (1.0 - drive_share) * (load * rot_ratio);
     // f64::min(engine, tyre) for numbers.
     if engine < tyre {
         engine
