@@ -92,7 +92,7 @@ fn results_text(oracle: &QssOracle) -> String {
 
 /// How close the shares must come back: each published time is rounded by up to 0.5 ms, the driver's and
 /// the pole's, so a gap is off by up to 1 ms; the bisection adds 1e-7 of share. In share that is 1 ms over
-/// the lap's slope dT/ds (about 40 s per unit of share on this lap), taken with a margin of 1.5.
+/// the lap's slope dT/ds (about 29 s per unit of share on this lap), taken with a margin of 1.5.
 fn tolerance(oracle: &QssOracle) -> f64 {
     let slope = (lap(oracle, 0.98, 0.97) - lap(oracle, 0.99, 0.97)) / 0.01;
     1.5 * 1e-3 / slope + 1e-7

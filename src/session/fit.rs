@@ -463,7 +463,7 @@ pub fn fit_skills(
                 if at_hi > target {
                     return Err(why(format!(
                         "even a grip share of {} laps {:.3} s behind the pole-sitter's model lap at {} \
-                         (its braking and traction shares are lower): raise --pole-grip-share",
+                         (its braking and traction shares are lower): raise the pole-sitter's share (pole_grip_share)",
                         SHARE_RANGE.1,
                         at_hi - model_pole_s,
                         options.pole_grip_share
