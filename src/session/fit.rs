@@ -63,10 +63,12 @@ pub struct ResultRow {
     pub driver: String,
     /// Gap to pole (s), from `gap_s` or from `best_s`; `None` where only the position was published.
     pub gap_s: Option<f64>,
+    /// The row's `note` (empty if none).
+    pub note: String,
 }
 
-/// A row as read: line, position, driver, best lap, gap.
-type RawRow = (u64, usize, String, Option<f64>, Option<f64>);
+/// A row as read: line, position, driver, best lap, gap, note.
+type RawRow = (u64, usize, String, Option<f64>, Option<f64>, String);
 
 /// The qualifying results of an event, validated: positions from 1 and increasing, each driver once, gaps
 /// that never fall down the order.
@@ -88,7 +90,7 @@ impl QualifyingResults {
     }
 
     /// Parses and validates results CSV: `#` comments, a header naming `position`, `driver`, `best_s` and
-    /// `gap_s` (other columns, e.g. `note`, are ignored); `best_s` and `gap_s` may be empty.
+    /// `gap_s`, and optionally `note` (other columns are ignored); `best_s` and `gap_s` may be empty.
     pub fn from_csv_str(source_name: &str, text: &str) -> Result<Self> {
         let whole = |message: String| Error::Track {
             source_name: source_name.to_string(),
@@ -120,6 +122,7 @@ impl QualifyingResults {
             column("best_s")?,
             column("gap_s")?,
         );
+        let c_note = headers.iter().position(|h| h == "note");
         let mut raw: Vec<RawRow> = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
@@ -194,7 +197,9 @@ impl QualifyingResults {
                     ),
                 ));
             }
-            raw.push((line, position, driver, best, gap));
+            // One line, as it goes into a comment of the field file.
+            let note = c_note.map_or("", cell).replace(['\n', '\r'], " ");
+            raw.push((line, position, driver, best, gap, note));
         }
         let Some(pole) = raw.first() else {
             return Err(whole("no results".into()));
@@ -210,7 +215,7 @@ impl QualifyingResults {
         }
         let mut rows = Vec::with_capacity(raw.len());
         let mut last_timed: Option<(u64, usize, f64)> = None;
-        for (k, (line, position, driver, best, gap)) in raw.into_iter().enumerate() {
+        for (k, (line, position, driver, best, gap, note)) in raw.into_iter().enumerate() {
             let from_best = match (best, pole_s) {
                 (Some(b), Some(p)) => Some(b - p),
                 (Some(_), None) => {
@@ -262,6 +267,7 @@ impl QualifyingResults {
                 position,
                 driver,
                 gap_s,
+                note,
             });
         }
         Ok(Self {

@@ -157,16 +157,18 @@ fn entries_text(
     let mut s = format!(
         "{GENERATED_MARK} (rerun it rather than editing them) ====\n\
          # {cmd}\n\
-         # How (src/session/fit.rs): each grip share is the root, by bisection, of the car's clean flying lap on\n\
-         # {track} (tyres at their best, no slip, {fuel} kg of fuel, the entry's own braking and traction\n\
-         # shares) falling behind the pole-sitter's by the same fraction of the lap as the driver's gap to pole in\n\
-         # {results_name} (fractions of {reference}). The pole-sitter is anchored at {pole} (--pole-grip-share):\n\
-         # the gaps fix the spread, not the level. A driver with a position but no time gets the gap\n\
-         # interpolated between the timed drivers around him, or after the last timed one the prior of\n\
-         # {step} % of the lap per position (the spread of real Cup qualifying, see src/session/fit.rs), at\n\
-         # least one prior step behind the car ahead. Entries without a result take the free positions in this\n\
-         # file's order at the prior's gaps: a generic spread. braking and traction shares, consistency and\n\
-         # slips are the base field's (one time per driver says nothing about them).\n\n",
+         # How (src/session/fit.rs): each grip share is the root, by bisection, of the car's clean flying lap\n\
+         # on {track} (tyres at their best, no slip, {fuel} kg of fuel, the entry's own\n\
+         # braking and traction shares) falling behind the pole-sitter's by the same fraction of the lap as\n\
+         # the driver's gap to pole in {results_name}\n\
+         # (fractions of {reference}).\n\
+         # The pole-sitter is anchored at a grip share of {pole} (--pole-grip-share): the gaps fix the\n\
+         # spread, not the level. A driver with a position but no time gets the gap interpolated between the\n\
+         # timed drivers around him, or after the last timed one the prior of {step} % of the lap per\n\
+         # position (the spread of real Cup qualifying, see src/session/fit.rs), at least one prior step\n\
+         # behind the car ahead. Entries without a result take the free positions in this file's order at\n\
+         # the prior's gaps: a generic spread. Braking and traction shares, consistency and slips are the\n\
+         # base field's (one time per driver says nothing about them).\n\n",
         cmd = command_line(a),
         track = a.track.display(),
         fuel = options.fuel_kg,
@@ -197,6 +199,15 @@ fn entries_text(
                 "no result in {results_name}: generic, prior position {} at +{:.3} s",
                 f.position, f.gap_s
             ),
+        };
+        let note = f
+            .line
+            .and_then(|l| results.rows.iter().find(|r| r.line == l))
+            .map_or(String::new(), |r| r.note.clone());
+        let why = if note.is_empty() {
+            why
+        } else {
+            format!("{why} (results note: {note})")
         };
         let k = &e.skill;
         s += &format!(
