@@ -200,3 +200,51 @@ fn field_fit_command_writes_a_field_with_the_shares_and_how_they_were_made() {
         strip(text.replace(&out.display().to_string(), &again.display().to_string()))
     );
 }
+
+/// The shipped field files are what the command written in them produces: rerunning it (into a temporary
+/// file) gives the same entries, grip shares within 1e-4 (~3 ms of a lap: room for a solver change that
+/// moves every lap alike, not for a stale file).
+#[test]
+fn shipped_field_files_are_what_their_command_produces() {
+    for shipped in [FIELD, "cars/carrera_cup_2007_hockenheim.toml"] {
+        let text = std::fs::read_to_string(project_path(shipped)).unwrap();
+        let command = text
+            .lines()
+            .find(|l| l.starts_with("# lapsim field fit "))
+            .unwrap_or_else(|| panic!("{shipped} names no field fit command"));
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("refit.toml");
+        let mut args: Vec<String> = command["# lapsim ".len()..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let k = args.iter().position(|a| a == "--out").unwrap();
+        args[k + 1] = out.display().to_string();
+        let o = Command::new(env!("CARGO_BIN_EXE_lapsim"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (a, b) = (
+            Field::from_file(&project_path(shipped)).unwrap(),
+            Field::from_file(&out).unwrap(),
+        );
+        assert_eq!(a.entries.len(), b.entries.len());
+        for (x, y) in a.entries.iter().zip(&b.entries) {
+            assert_eq!((x.number, &x.name), (y.number, &y.name));
+            assert!(
+                (x.skill.grip_share - y.skill.grip_share).abs() <= 1e-4,
+                "{shipped}: {} shipped {} against {} refitted: rerun `{}`",
+                x.name,
+                x.skill.grip_share,
+                y.skill.grip_share,
+                &command[2..]
+            );
+            assert_eq!(
+                (x.skill.brake_share, x.skill.traction_share),
+                (y.skill.brake_share, y.skill.traction_share)
+            );
+        }
+    }
+}
