@@ -1359,3 +1359,129 @@ fn fuzz_number_spans_cover_the_car_file() {
     );
     assert!(tokens.len() >= 50, "{} numbers found", tokens.len());
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Qualifying results for `lapsim field fit`
+// ---------------------------------------------------------------------------------------------------------
+
+/// A results file in the shipped format: header on line 1, Hardt on 2, Westbrook on 3, Mamerow on 4.
+const RESULTS: &str = "position,driver,best_s,gap_s,note\n1,Jörg Hardt,103.055,0.000,\n\
+                       2,Richard Westbrook,103.088,0.033,\n3,Chris Mamerow,,0.04,\n";
+
+/// `lapsim field fit` on a results file with the shipped field, car and Hockenheim: must fail cleanly
+/// (non-zero exit, no panic, every one of `what` in stderr, nothing written).
+fn expect_fit_failure(results: &str, extra: &[&str], what: &[&str]) {
+    let out = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    std::fs::write(file.path(), results).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_lapsim"))
+        .args(["field", "fit", "--results"])
+        .arg(file.path())
+        .arg("--track")
+        .arg(project_path("tracks/hockenheim.csv"))
+        .arg("--car")
+        .arg(project_path(CAR))
+        .arg("--field")
+        .arg(project_path(FIELD))
+        .arg("--out")
+        .arg(out.path().join("fitted.toml"))
+        .args(extra)
+        .current_dir(cwd.path())
+        .output()
+        .expect("run the lapsim binary");
+    let run = CliRun { output, out, cwd };
+    let name = file.path().display().to_string();
+    let mut what = what.to_vec();
+    if extra.is_empty() {
+        what.push(&name);
+    }
+    expect_clean_failure(&run, &what);
+}
+
+#[test]
+fn results_with_an_unknown_driver_are_an_error_naming_the_line() {
+    expect_fit_failure(
+        &RESULTS.replace("Chris Mamerow", "Chris Mamerov"),
+        &[],
+        &["line 4", "driver `Chris Mamerov` is not an entry of", FIELD],
+    );
+}
+
+#[test]
+fn results_listing_a_driver_twice_are_an_error() {
+    expect_fit_failure(
+        &RESULTS.replace("Chris Mamerow", "Jörg Hardt"),
+        &[],
+        &["line 4", "`Jörg Hardt` is listed twice (also on line 2)"],
+    );
+}
+
+#[test]
+fn results_out_of_order_are_an_error() {
+    // Positions must rise down the file.
+    expect_fit_failure(
+        &RESULTS.replace("3,Chris", "2,Chris"),
+        &[],
+        &["line 4", "position 2 after position 2 (line 3)"],
+    );
+    // Times must not fall down the order.
+    expect_fit_failure(
+        &RESULTS.replace(",0.04,", ",0.02,"),
+        &[],
+        &[
+            "line 4",
+            "position 3 is 0.020 s behind the pole, faster than position 2",
+        ],
+    );
+    // The first row is the pole.
+    expect_fit_failure(
+        "position,driver,best_s,gap_s\n2,Jörg Hardt,,0.1\n",
+        &[],
+        &["line 2", "must start with the pole"],
+    );
+}
+
+#[test]
+fn results_with_a_bad_time_are_an_error_naming_the_column() {
+    expect_fit_failure(
+        &RESULTS.replace("103.088", "1:43.x88"),
+        &[],
+        &["line 3", "column `best_s`: `1:43.x88` is not a lap time"],
+    );
+    expect_fit_failure(
+        &RESULTS.replace("103.088", "-103.088"),
+        &[],
+        &["line 3", "column `best_s`", "positive"],
+    );
+    expect_fit_failure(
+        &RESULTS.replace(",0.04,", ",nan,"),
+        &[],
+        &["line 4", "column `gap_s`: `nan` is not a gap"],
+    );
+    // A time and a gap that disagree by more than rounding.
+    expect_fit_failure(
+        &RESULTS.replace("0.033", "0.3"),
+        &[],
+        &["line 3", "gap_s says 0.3 s"],
+    );
+    expect_fit_failure(
+        "position,driver,best_s\n1,Jörg Hardt,103.055\n",
+        &[],
+        &["no `gap_s` column"],
+    );
+}
+
+#[test]
+fn field_fit_options_out_of_range_name_the_flag() {
+    expect_fit_failure(
+        RESULTS,
+        &["--pole-grip-share", "1.2"],
+        &["invalid option `--pole-grip-share` = 1.2", "[0.85, 1]"],
+    );
+    expect_fit_failure(
+        RESULTS,
+        &["--prior-step-pct", "0"],
+        &["invalid option `--prior-step-pct` = 0"],
+    );
+}

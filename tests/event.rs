@@ -403,14 +403,14 @@ fn sessions_with_dry_cars_and_one_lap_finish_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let base = text(OSCHERSLEBEN);
     let cases = [
-        // 7 laps on 11.3 kg: the thirstier cars stop on lap 7.
+        // 7 laps on 11.14 kg: the thirstier cars (6 of 40 with the shipped car and field) stop on lap 7.
         base.replacen("laps = 22", "laps = 7", 1)
-            .replacen("fuel_kg = 36.0", "fuel_kg = 11.3", 1),
+            .replacen("fuel_kg = 36.0", "fuel_kg = 11.14", 1),
         base.replacen("laps = 22", "laps = 1", 1),
-        // One session on 3.24 kg: some cars set a time, others run dry first.
+        // One session on 3.20 kg: some cars set a time, others (6 of 40) run dry first.
         base.replacen("part2_s = 600.0", "part2_s = 0.0", 1)
             .replacen("shootout_cars = 15", "shootout_cars = 0", 1)
-            .replacen("fuel_kg = 30.0", "fuel_kg = 3.24", 1),
+            .replacen("fuel_kg = 30.0", "fuel_kg = 3.20", 1),
     ];
     // The car file by its absolute path, so that the edited field files live in the temporary directory.
     let car = project_path("cars/porsche_997_gt3_cup.toml");

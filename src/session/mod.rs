@@ -6,6 +6,7 @@
 //! `(seed, run, session part, driver)` only ([`stream`]), and the parallel loops (rayon) only map drivers or
 //! runs to results that are gathered in order, so results are bit-identical whatever the thread count.
 
+pub mod fit;
 pub mod monte_carlo;
 pub mod oracle;
 pub mod qualifying;

@@ -3,6 +3,7 @@
 
 pub mod calibrate;
 pub mod compare;
+pub mod field_fit;
 pub mod line;
 pub mod run;
 pub mod sensitivity;
