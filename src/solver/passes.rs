@@ -247,9 +247,10 @@ pub(super) fn engage(
 /// A traction step from `u_i` (curvatures `kappa` at its two ends) that ended at `u_j`, past the squared speed
 /// where the car's gear stops being the best: the upshift starts there, inside the step, not at the next
 /// point (which would give the car up to a step of drive in the next gear without paying for the shift: a
-/// first-order error in the step). The drive is engaged for the step's share `f = (u_x − u_i) / (u_j − u_i)`
-/// before the crossover `u_x` (the step is taken again with that share), and the shift has run for the rest
-/// of the step's time, `(1 − f) 2 ds / (v_i + v_j)`. Returns the step's new end; updates the gear, the
+/// first-order error in the step). The crossover `u_x` lies at the share `f = (u_x − u_i) / (u_j − u_i)` of
+/// the step; from there the drive is off for the shift time or to the end of the step, whichever is sooner
+/// (the step is taken again with that drive share), and the shift has run for the rest of the step's time,
+/// `(1 − f) 2 ds / (v_i + v_j)`. Returns the step's new end; updates the gear, the
 /// shift time left and the pinned flag.
 #[cold]
 #[inline(never)]
@@ -270,15 +271,19 @@ fn upshift_within_step(
     }
     let u_x = tab.upshift_u(s.gear);
     let f = ((u_x - u_i) / (u_j - u_i)).clamp(0.0, 1.0);
-    let a1 = tab.forward_at(u_i).accel_mps2(u_i, kappa[0], g_sin, f);
+    // The drive is off from the crossover for the shift time, or to the end of the step if that is sooner.
+    let shift_s = tab.shift_time_s();
+    let step_s = 2.0 * ds / (u_i.sqrt() + u_j.sqrt()).max(1e-9);
+    let share = 1.0 - shift_s.min((1.0 - f) * step_s) / step_s;
+    let a1 = tab.forward_at(u_i).accel_mps2(u_i, kappa[0], g_sin, share);
     let up = clamp_to_cap(u_i + a1 * (2.0 * ds), cap).0;
     let end = tab
         .forward_at(up)
-        .step_end(u_i, a1, up, kappa[1], g_sin, f, ds);
+        .step_end(u_i, a1, up, kappa[1], g_sin, share, ds);
     let (uj, pinned) = clamp_to_cap(end, cap);
     let after_s = (1.0 - f) * 2.0 * ds / (u_i.sqrt() + uj.sqrt()).max(1e-9);
     s.gear = g_end;
-    s.shift_left_s = (tab.shift_time_s() - after_s).max(0.0);
+    s.shift_left_s = (shift_s - after_s).max(0.0);
     s.pinned = pinned;
     uj
 }
