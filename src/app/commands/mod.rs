@@ -4,6 +4,8 @@
 pub mod calibrate;
 pub mod compare;
 pub mod line;
+pub mod merge;
+pub mod optimise;
 pub mod run;
 pub mod sensitivity;
 pub mod session;
