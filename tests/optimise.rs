@@ -38,15 +38,40 @@ fn toy_car_text() -> String {
         doc[table].as_table_mut().unwrap().insert(key.into(), v);
     };
     let arr = |v: &[f64]| toml::Value::Array(v.iter().map(|&x| toml::Value::Float(x)).collect());
-    set(&mut doc, "engine", "torque_curve_rpm", arr(&[1000.0, 8400.0]));
+    set(
+        &mut doc,
+        "engine",
+        "torque_curve_rpm",
+        arr(&[1000.0, 8400.0]),
+    );
     set(&mut doc, "engine", "torque_curve_nm", arr(&[533.0, 533.0]));
     set(&mut doc, "engine", "inertia_kgm2", toml::Value::Float(0.0));
     set(&mut doc, "driveline", "gear_ratios", arr(&[1.0]));
-    set(&mut doc, "driveline", "wheel_inertia_kgm2", toml::Value::Float(0.0));
+    set(
+        &mut doc,
+        "driveline",
+        "wheel_inertia_kgm2",
+        toml::Value::Float(0.0),
+    );
     set(&mut doc, "aero", "drag_area_m2", toml::Value::Float(0.0));
-    set(&mut doc, "aero", "downforce_area_m2", toml::Value::Float(0.0));
-    set(&mut doc, "tyres", "rolling_resistance_ratio", toml::Value::Float(0.0));
-    set(&mut doc, "tyres", "load_sensitivity_ratio", toml::Value::Float(0.0));
+    set(
+        &mut doc,
+        "aero",
+        "downforce_area_m2",
+        toml::Value::Float(0.0),
+    );
+    set(
+        &mut doc,
+        "tyres",
+        "rolling_resistance_ratio",
+        toml::Value::Float(0.0),
+    );
+    set(
+        &mut doc,
+        "tyres",
+        "load_sensitivity_ratio",
+        toml::Value::Float(0.0),
+    );
     toml::to_string(&doc).unwrap()
 }
 
@@ -62,7 +87,9 @@ fn closed_form_lap(car: &Car, fd: f64, l: f64, r: f64) -> f64 {
     let rw = p.tyres.dynamic_radius_m;
     let vc = (p.tyres.mu_lateral_ratio * G_MPS2 * r).sqrt();
     let b = p.tyres.mu_longitudinal_ratio * G_MPS2;
-    let a = p.engine.torque_curve_nm[0] * p.driveline.gear_ratios[0] * fd
+    let a = p.engine.torque_curve_nm[0]
+        * p.driveline.gear_ratios[0]
+        * fd
         * p.driveline.efficiency_ratio
         / (rw * m);
     let cap = p.engine.rev_limit_rpm * std::f64::consts::TAU / 60.0 * rw
@@ -71,8 +98,7 @@ fn closed_form_lap(car: &Car, fd: f64, l: f64, r: f64) -> f64 {
     let straight = if cap * cap >= vp2 {
         (vp2.sqrt() - vc) * (1.0 / a + 1.0 / b)
     } else {
-        (cap - vc) * (1.0 / a + 1.0 / b)
-            + (l - (cap * cap - vc * vc) * (0.5 / a + 0.5 / b)) / cap
+        (cap - vc) * (1.0 / a + 1.0 / b) + (l - (cap * cap - vc * vc) * (0.5 / a + 0.5 / b)) / cap
     };
     2.0 * straight + 2.0 * std::f64::consts::PI * r / vc
 }
@@ -238,5 +264,8 @@ fn optimised_car_file_laps_as_reported() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     let lap = v["summary"]["lap"]["lap_time_s"].as_f64().unwrap();
-    assert!((lap - final_lap).abs() < 1e-4, "run {lap}, file says {final_lap}");
+    assert!(
+        (lap - final_lap).abs() < 1e-4,
+        "run {lap}, file says {final_lap}"
+    );
 }

@@ -103,7 +103,11 @@ pub fn parameters(base_text: &str, spec: &Spec) -> Result<Vec<Parameter>> {
         message: e.to_string().trim_end().into(),
     })?;
     if spec.vary.is_empty() {
-        return Err(option_error("--vary", "", "give at least one field to vary"));
+        return Err(option_error(
+            "--vary",
+            "",
+            "give at least one field to vary",
+        ));
     }
     let number = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
     let mut out: Vec<Parameter> = Vec::new();
@@ -163,7 +167,10 @@ pub fn parameters(base_text: &str, spec: &Spec) -> Result<Vec<Parameter>> {
         }
         let element_of = |q: &str| q.split_once('[').is_some_and(|(head, _)| head == path);
         let mut hit = false;
-        for p in out.iter_mut().filter(|p| p.path == path || element_of(&p.path)) {
+        for p in out
+            .iter_mut()
+            .filter(|p| p.path == path || element_of(&p.path))
+        {
             if !(lo..=hi).contains(&p.start) {
                 return Err(bad(&format!(
                     "the base car's {} = {} lies outside it (the start must be feasible)",
@@ -173,7 +180,9 @@ pub fn parameters(base_text: &str, spec: &Spec) -> Result<Vec<Parameter>> {
             (p.lo, p.hi, p.user_bound, hit) = (lo, hi, true, true);
         }
         if !hit {
-            return Err(bad(&format!("`{path}` is not a varied field or an element of one")));
+            return Err(bad(&format!(
+                "`{path}` is not a varied field or an element of one"
+            )));
         }
     }
     Ok(out)
@@ -405,7 +414,8 @@ pub fn optimise(
                         short * 100.0
                     )
                 } else {
-                    "the base car does not satisfy the constraints (its gear ratios must decrease)".into()
+                    "the base car does not satisfy the constraints (its gear ratios must decrease)"
+                        .into()
                 },
             ));
         }
@@ -453,7 +463,11 @@ pub fn optimise(
             break;
         }
     }
-    let Log { laps: log, rejected, .. } = problem.log.into_inner().unwrap_or_else(|e| e.into_inner());
+    let Log {
+        laps: log,
+        rejected,
+        ..
+    } = problem.log.into_inner().unwrap_or_else(|e| e.into_inner());
     // The best point evaluated (the record, not argmin's state, is what was lapped at the rounded values).
     let (best, best_lap_s) = log
         .iter()
@@ -512,13 +526,29 @@ mod tests {
             ("driveline.final_drive", "", "no key `final_drive`"),
             ("name", "", "not a number"),
             ("driveline.final_drive_ratio", "x=1:2", "not a varied field"),
-            ("driveline.final_drive_ratio", "driveline.final_drive_ratio=4:3", "below HI"),
-            ("driveline.final_drive_ratio", "driveline.final_drive_ratio=4:5", "outside it"),
-            ("driveline.final_drive_ratio", "driveline.final_drive_ratio=a:5", "finite"),
+            (
+                "driveline.final_drive_ratio",
+                "driveline.final_drive_ratio=4:3",
+                "below HI",
+            ),
+            (
+                "driveline.final_drive_ratio",
+                "driveline.final_drive_ratio=4:5",
+                "outside it",
+            ),
+            (
+                "driveline.final_drive_ratio",
+                "driveline.final_drive_ratio=a:5",
+                "finite",
+            ),
         ] {
             let spec = Spec {
                 vary: vec![vary.into()],
-                bounds: if bound.is_empty() { vec![] } else { vec![bound.into()] },
+                bounds: if bound.is_empty() {
+                    vec![]
+                } else {
+                    vec![bound.into()]
+                },
                 max_iterations: 10,
             };
             let e = parameters(TEXT, &spec).unwrap_err().to_string();
@@ -531,7 +561,10 @@ mod tests {
     #[test]
     fn edited_text_changes_only_the_values() {
         let spec = Spec {
-            vary: vec!["driveline.final_drive_ratio".into(), "driveline.gear_ratios".into()],
+            vary: vec![
+                "driveline.final_drive_ratio".into(),
+                "driveline.gear_ratios".into(),
+            ],
             ..Spec::default()
         };
         let p = parameters(TEXT, &spec).unwrap();

@@ -94,4 +94,3 @@ pub fn sensitivities(
         .collect::<Result<Vec<_>>>()?;
     Ok((t0, s0, rows))
 }
-

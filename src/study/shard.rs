@@ -127,7 +127,10 @@ pub fn merge(parts: &[(String, Part)]) -> Result<(StudyInfo, Vec<SweepRow>)> {
     for entry in parts {
         let (file, p) = entry;
         if p.format != PART_FORMAT {
-            return Err(bad(file, format!("not a sweep part (format `{}`)", p.format)));
+            return Err(bad(
+                file,
+                format!("not a sweep part (format `{}`)", p.format),
+            ));
         }
         if p.study != first.study {
             return Err(bad(
@@ -216,10 +219,7 @@ mod tests {
 
     #[test]
     fn shard_specs_are_checked() {
-        assert_eq!(
-            Shard::parse("3/4").unwrap(),
-            Shard { index: 3, count: 4 }
-        );
+        assert_eq!(Shard::parse("3/4").unwrap(), Shard { index: 3, count: 4 });
         for (bad, words) in [
             ("4/4", "out of range"),
             ("0/0", "N must lie in"),

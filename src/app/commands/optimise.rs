@@ -19,9 +19,7 @@ use crate::vehicle::{Car, Envelope};
 
 fn flying_lap_s(car: &Car, track: &Track) -> Result<f64> {
     let env = Envelope::new(car);
-    Ok(LapSolver::new(track, &env)
-        .solve(Start::Flying)?
-        .lap_time_s)
+    Ok(LapSolver::new(track, &env).solve(Start::Flying)?.lap_time_s)
 }
 
 /// The command that produced the file, from the arguments (the flags that change the result).
@@ -104,7 +102,11 @@ pub fn optimise(a: &OptimiseArgs) -> Result<Optimised> {
             b,
             p.lo,
             p.hi,
-            if p.user_bound { "" } else { " (default ±25 %)" }
+            if p.user_bound {
+                ""
+            } else {
+                " (default ±25 %)"
+            }
         );
     }
     out += &format!(

@@ -72,8 +72,7 @@ pub fn sweep(a: &SweepArgs) -> Result<Vec<SweepRow>> {
         line_per_variant: a.reoptimise_line,
     };
     let range = shard.map_or(0..count, |s| s.range(count));
-    let own_line =
-        |car: &Car| lap_tracks(car, &centerline, &a.geometry, &a.line).map(|(t, _)| t);
+    let own_line = |car: &Car| lap_tracks(car, &centerline, &a.geometry, &a.line).map(|(t, _)| t);
     let path = if a.reoptimise_line {
         PathPerVariant::Own(&own_line)
     } else {

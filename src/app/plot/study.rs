@@ -307,18 +307,23 @@ pub fn sweep_2d(
         let mut level = (t0 / step).floor() * step + step;
         while level < t1 {
             let segs = contour_segments(xs, ys, laps, level);
-            c.draw_series(segs.into_iter().map(|(a, b)| {
-                PathElement::new(vec![a, b], WHITE.mix(0.9).stroke_width(2))
-            }))
+            c.draw_series(
+                segs.into_iter()
+                    .map(|(a, b)| PathElement::new(vec![a, b], WHITE.mix(0.9).stroke_width(2))),
+            )
             .map_err(|e| perr(&e))?;
             level += step;
         }
         if let Some((bx, by, bt)) = base {
             let red = RGBColor(220, 30, 30);
-            c.draw_series(std::iter::once(Cross::new((bx, by), 12, red.stroke_width(4))))
-                .map_err(|e| perr(&e))?
-                .label(format!("base car: {bx:.4}, {by:.4} → {bt:.3} s"))
-                .legend(move |(x, y)| Cross::new((x + 10, y), 7, red.stroke_width(3)));
+            c.draw_series(std::iter::once(Cross::new(
+                (bx, by),
+                12,
+                red.stroke_width(4),
+            )))
+            .map_err(|e| perr(&e))?
+            .label(format!("base car: {bx:.4}, {by:.4} → {bt:.3} s"))
+            .legend(move |(x, y)| Cross::new((x + 10, y), 7, red.stroke_width(3)));
         }
         c.draw_series(std::iter::once(PathElement::new(
             vec![(xr.0, yr.0), (xr.0, yr.0)],
@@ -326,9 +331,7 @@ pub fn sweep_2d(
         )))
         .map_err(|e| perr(&e))?
         .label(format!("contours every {step} s"))
-        .legend(|(x, y)| {
-            PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2))
-        });
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
         c.configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
@@ -353,7 +356,10 @@ pub fn sweep_2d(
             .draw()
             .map_err(|e| perr(&e))?;
         cb.draw_series((0..100).map(|k| {
-            let (a, b) = (t0 + span * k as f64 / 100.0, t0 + span * (k + 1) as f64 / 100.0);
+            let (a, b) = (
+                t0 + span * k as f64 / 100.0,
+                t0 + span * (k + 1) as f64 / 100.0,
+            );
             Rectangle::new(
                 [(0.0, a), (1.0, b)],
                 heat_colour((k as f64 + 0.5) / 100.0).filled(),
