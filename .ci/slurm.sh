@@ -20,7 +20,8 @@ cargo build --release --bin lapsim
 lapsim="${CARGO_TARGET_DIR:-$root/target}/release/lapsim"
 
 work=$(mktemp -d /tmp/lapsim-slurm.XXXXXX)
-chmod 0700 "$work"
+# munged wants every directory above its socket searchable by all.
+chmod 0755 "$work"
 pids=()
 cleanup() {
     status=$?
@@ -38,7 +39,7 @@ cleanup() {
     done
     if [ "$status" -ne 0 ]; then
         echo "slurm.sh: FAILED (exit $status); the logs:" >&2
-        for f in "$work"/*.log "$work"/job-*.out; do
+        for f in "$work"/*.log "$work"/*.err "$work"/job-*.out; do
             [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
         done
     fi
@@ -55,12 +56,12 @@ fail() {
 
 # munge: a fresh key and socket of our own, so a system munged (if any) is left alone.
 mkdir -p "$work/munge"
-chmod 0700 "$work/munge"
+chmod 0755 "$work/munge"
 dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
 chmod 0400 "$work/munge/munge.key"
 munged --foreground --force --socket="$work/munge/munge.socket" --key-file="$work/munge/munge.key" \
     --pid-file="$work/munge/munged.pid" --seed-file="$work/munge/munged.seed" \
-    --log-file="$work/munged.log" &
+    --log-file="$work/munged.log" >"$work/munged.err" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -S "$work/munge/munge.socket" ] && break; sleep 0.2; done
 [ -S "$work/munge/munge.socket" ] || fail "munged did not start"
@@ -99,9 +100,9 @@ AccountingStorageType=accounting_storage/none
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=ci Nodes=$host Default=YES MaxTime=30 State=UP
 CONF
-slurmctld -D -i -f "$SLURM_CONF" &
+slurmctld -D -i -f "$SLURM_CONF" >"$work/slurmctld.err" 2>&1 &
 pids+=($!)
-slurmd -D -f "$SLURM_CONF" -N "$host" &
+slurmd -D -f "$SLURM_CONF" -N "$host" >"$work/slurmd.err" 2>&1 &
 pids+=($!)
 
 # Wait for the node to be idle (at most 60 s).
