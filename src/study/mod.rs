@@ -160,6 +160,14 @@ pub fn variants(settings: &[Setting]) -> Result<Vec<Vec<f64>>> {
         .collect())
 }
 
+/// The base car file's text, parsed.
+pub fn parse_base(base_text: &str, source_name: &str) -> Result<toml::Value> {
+    toml::from_str(base_text).map_err(|e| Error::Parse {
+        source_name: source_name.into(),
+        message: e.to_string().trim_end().into(),
+    })
+}
+
 /// The car of one variant: the base car file's text with the settings' paths set to `values`, validated as
 /// a car file. Errors name the variant and the field.
 pub fn variant_car(
@@ -168,10 +176,18 @@ pub fn variant_car(
     settings: &[Setting],
     values: &[f64],
 ) -> Result<Car> {
-    let mut doc: toml::Value = toml::from_str(base_text).map_err(|e| Error::Parse {
-        source_name: source_name.into(),
-        message: e.to_string().trim_end().into(),
-    })?;
+    variant_car_of(&parse_base(base_text, source_name)?, source_name, settings, values)
+}
+
+/// [`variant_car`] from the parsed base file (parsed once for a whole study): the edited document is
+/// deserialised directly, without a round trip through text.
+pub fn variant_car_of(
+    base: &toml::Value,
+    source_name: &str,
+    settings: &[Setting],
+    values: &[f64],
+) -> Result<Car> {
+    let mut doc = base.clone();
     let name = settings
         .iter()
         .zip(values)
@@ -185,8 +201,12 @@ pub fn variant_car(
             message,
         })?;
     }
-    let text = toml::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?;
-    Car::from_toml_str(&format!("{source_name} (variant {name})"), &text)
+    let source_name = format!("{source_name} (variant {name})");
+    let params = doc.try_into().map_err(|e: toml::de::Error| Error::Parse {
+        source_name: source_name.clone(),
+        message: e.to_string().trim_end().into(),
+    })?;
+    Car::new(params, &source_name)
 }
 
 /// The numeric fields of a car file, as paths: every number, and every array of numbers as one field

@@ -14,7 +14,7 @@ use crate::app::output::write_atomic;
 use crate::app::plot;
 use crate::error::{Error, Result};
 use crate::study::shard::{fingerprint, Part, Shard, StudyInfo, PART_FORMAT};
-use crate::study::sweep::{lap_row, PathPerVariant};
+use crate::study::sweep::{lap_row, PathPerVariant, Timing};
 use crate::study::{field_value, sweep as run_sweep, variants, Setting, SweepRow};
 use crate::track::reader::read_text;
 use crate::track::Centerline;
@@ -80,17 +80,35 @@ pub fn sweep(a: &SweepArgs) -> Result<Vec<SweepRow>> {
     };
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(range.len() as u64);
-    let rows = run_sweep(&text, &source, &settings, range.clone(), &path, &|| {
-        bar.inc(1)
-    })?;
+    let timing = Timing::default();
+    let rows = run_sweep(
+        &text,
+        &source,
+        &settings,
+        range.clone(),
+        &path,
+        &|| bar.inc(1),
+        &timing,
+    )?;
     bar.finish_and_clear();
+    let (cars_s, lines_s, envelopes_s, laps_s) = timing.seconds();
     say(&format!(
-        "{} variants of {} on {} in {:.2} s; {}\n",
+        "{} variants of {} on {} in {:.2} s; {}\n  time summed over threads: {:.2} s building and \
+         validating the {} variant cars, {}{:.2} s building envelopes, {:.2} s in the laps\n",
         rows.len(),
         study.car_name,
         study.track_name,
         started.elapsed().as_secs_f64(),
-        line_note(&study)
+        line_note(&study),
+        cars_s,
+        count,
+        if a.reoptimise_line {
+            format!("{lines_s:.2} s computing racing lines, ")
+        } else {
+            String::new()
+        },
+        envelopes_s,
+        laps_s
     ));
     if let Some(s) = shard {
         let part = Part {
