@@ -242,28 +242,12 @@ fn optimised_car_file_laps_as_reported() {
         .unwrap()
         .parse()
         .unwrap();
-    let run_out = dir.path().join("run");
-    let o = lapsim(&[
-        "run",
-        "--car",
-        file.to_str().unwrap(),
-        "--track",
+    let lap = lap_of_run(
+        env!("CARGO_BIN_EXE_lapsim"),
+        &file,
         "tracks/oschersleben.csv",
-        "--line",
         "centreline",
-        "--no-plot",
-        "--out",
-        run_out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let json = std::fs::read_dir(&run_out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "json"))
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-    let lap = v["summary"]["lap"]["lap_time_s"].as_f64().unwrap();
+    );
     assert!(
         (lap - final_lap).abs() < 1e-4,
         "run {lap}, file says {final_lap}"

@@ -1,7 +1,11 @@
 //! `lapsim sweep`: its rows are the laps `lapsim run` gives for the same variant car files, and bad settings
 //! are clear errors that write nothing.
 
+mod common;
+
 use std::process::Command;
+
+use common::lap_of_run;
 
 fn lapsim(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_lapsim"))
@@ -56,28 +60,7 @@ fn sweep_rows_are_the_laps_of_the_variant_car_files() {
         );
         let file = dir.path().join(format!("car_{}_{}.toml", r[0], r[1]));
         std::fs::write(&file, car).unwrap();
-        let run_out = dir.path().join(format!("run_{}_{}", r[0], r[1]));
-        let o = lapsim(&[
-            "run",
-            "--car",
-            file.to_str().unwrap(),
-            "--track",
-            TRACK,
-            "--line",
-            "min-curvature",
-            "--no-plot",
-            "--out",
-            run_out.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let json = std::fs::read_dir(&run_out)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|x| x == "json"))
-            .unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-        let lap = v["summary"]["lap"]["lap_time_s"].as_f64().unwrap();
+        let lap = lap_of_run(env!("CARGO_BIN_EXE_lapsim"), &file, TRACK, "min-curvature");
         assert!((lap - r[2]).abs() < 1e-4, "{r:?}: run {lap}");
     }
     // Mass slows the car, whatever the gear; the gear changes the lap.

@@ -176,7 +176,12 @@ pub fn variant_car(
     settings: &[Setting],
     values: &[f64],
 ) -> Result<Car> {
-    variant_car_of(&parse_base(base_text, source_name)?, source_name, settings, values)
+    variant_car_of(
+        &parse_base(base_text, source_name)?,
+        source_name,
+        settings,
+        values,
+    )
 }
 
 /// [`variant_car`] from the parsed base file (parsed once for a whole study): the edited document is

@@ -34,6 +34,9 @@ use crate::vehicle::Car;
 /// Ratios are written, and laps evaluated, at this resolution (a gear cutter's ratio is not finer).
 pub const ROUNDING: f64 = 1e-4;
 
+/// `1 / ROUNDING`, exactly.
+const SCALE: f64 = 1e4;
+
 /// Default bound on each value, as a share of its start (±25 %), where the user gives none.
 pub const DEFAULT_BOUND_SHARE: f64 = 0.25;
 
@@ -201,7 +204,8 @@ pub fn edited_text(
         .map_err(|e: toml_edit::TomlError| Error::Internal(e.to_string()))?;
     let missing = |p: &str| Error::Internal(format!("no `{p}` in the car file"));
     let mut notes: Vec<(String, String, String)> = Vec::new();
-    for (p, &v) in parameters.iter().zip(values) {
+    // Only the values that changed are written (an unchanged one keeps its text, e.g. `3.00`).
+    for (p, &v) in parameters.iter().zip(values).filter(|(p, &v)| v != p.start) {
         let (field, index) = match p.path.split_once('[') {
             Some((f, rest)) => (
                 f,
@@ -325,7 +329,9 @@ impl Problem<'_> {
         self.parameters
             .iter()
             .zip(u)
-            .map(|(p, u)| (p.start * u / ROUNDING).round() * ROUNDING)
+            // Divided by the power of ten (correctly rounded), not multiplied by 1e-4: the value is then the
+            // double nearest the 4-decimal number, and is written as those decimals.
+            .map(|(p, u)| (p.start * u * SCALE).round() / SCALE)
             .collect()
     }
 
@@ -571,7 +577,12 @@ mod tests {
         let mut x: Vec<f64> = p.iter().map(|p| p.start).collect();
         x[0] = 3.6123;
         x[6] = 1.0456;
+        x[2] = 2.1028;
         let text = edited_text(TEXT, &p, &x, "# header\n").unwrap();
+        assert!(
+            text.contains("[3.00, 2.1028, 1.77, 1.48, 1.26, 1.0456]"),
+            "{text}"
+        );
         assert!(text.starts_with("# header\n"));
         assert!(text.contains("# Estimate: the road GT3's final drive, 3.44."));
         assert!(text.contains("was 3.44."), "{text}");

@@ -38,7 +38,11 @@ fn command_line(a: &OptimiseArgs) -> String {
     c += &format!(" --max-iterations {}", a.max_iterations);
     match &a.line.line_file {
         Some(f) => c += &format!(" --line-file {}", f.display()),
-        None => c += &format!(" --line {:?}", a.line.line).to_lowercase(),
+        None => {
+            if let Some(v) = clap::ValueEnum::to_possible_value(&a.line.line) {
+                c += &format!(" --line {}", v.get_name());
+            }
+        }
     }
     c += &format!(
         " --line-grid-m {} --margin-m {} --step-m {} --smoothing-m {}",
