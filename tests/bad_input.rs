@@ -1485,3 +1485,118 @@ fn field_fit_options_out_of_range_name_the_flag() {
         &["invalid option `--prior-step-pct` = 0"],
     );
 }
+
+/// The study commands' bad input: a shard index out of range, N = 0, a malformed shard; an unknown or
+/// non-numeric field to optimise, a bound the start lies outside, reversed bounds, a bound on a field not
+/// varied; merge without parts of a sweep. Each a clear error naming the flag, nothing written.
+#[test]
+fn study_commands_bad_input_is_a_clear_error_writing_nothing() {
+    let lapsim = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lapsim"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run the lapsim binary")
+    };
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("out");
+    let out_s = out_dir.to_str().unwrap();
+    let sweep = |shard: &str| {
+        vec![
+            "sweep",
+            "--car",
+            CAR,
+            "--track",
+            TRACK,
+            "--line",
+            "centreline",
+            "--set",
+            "mass.car_kg=1100,1200",
+            "--shard",
+            shard,
+            "--out",
+            out_s,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let optimise = |extra: &[&str]| {
+        let mut v: Vec<String> = [
+            "optimise",
+            "--car",
+            CAR,
+            "--track",
+            TRACK,
+            "--line",
+            "centreline",
+            "--out",
+            out_s,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let not_a_part = out.path().join("not_a_part.json");
+    std::fs::write(&not_a_part, "[1, 2]").unwrap();
+    for (args, words) in [
+        (sweep("2/2"), vec!["--shard", "out of range", "0 to 1"]),
+        (sweep("0/0"), vec!["--shard", "N must lie in"]),
+        (sweep("1of2"), vec!["--shard", "expected K/N"]),
+        (
+            optimise(&["--vary", "driveline.final_drive"]),
+            vec!["--vary", "no key `final_drive`"],
+        ),
+        (
+            optimise(&["--vary", "name"]),
+            vec!["--vary", "not a number"],
+        ),
+        (
+            optimise(&[
+                "--vary",
+                "driveline.final_drive_ratio",
+                "--bound",
+                "driveline.final_drive_ratio=3.5:4",
+            ]),
+            vec!["--bound", "outside it"],
+        ),
+        (
+            optimise(&[
+                "--vary",
+                "driveline.final_drive_ratio",
+                "--bound",
+                "driveline.final_drive_ratio=4:3",
+            ]),
+            vec!["--bound", "LO must be below HI"],
+        ),
+        (
+            optimise(&[
+                "--vary",
+                "driveline.final_drive_ratio",
+                "--bound",
+                "mass.car_kg=1000:1200",
+            ]),
+            vec!["--bound", "not a varied field"],
+        ),
+        (
+            vec![
+                "merge".into(),
+                not_a_part.to_str().unwrap().into(),
+                "--out".into(),
+                out_s.into(),
+            ],
+            vec!["not_a_part.json", "not a sweep part file"],
+        ),
+    ] {
+        let o = lapsim(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        for w in &words {
+            assert!(stderr.contains(w), "{args:?}: {stderr}");
+        }
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!out_dir.exists(), "{args:?} wrote output");
+    }
+}

@@ -153,3 +153,58 @@ fn weekend_writes_every_chart_and_the_report() {
         assert!(coloured * 50 > (w * h) as usize, "{name} is nearly blank");
     }
 }
+
+/// The 2-D sweep chart: its size, ink in the panel, the fastest and slowest cells in the colour bar's end
+/// colours at the pixels of their values, and the base car's red cross where its values are. Contours of
+/// a plane `z = x` at 0.5 are the vertical line x = 0.5.
+#[test]
+fn sweep_heat_map_puts_laps_where_they_belong() {
+    // lap = 90 + (x − 3.4)² + 0.5 (y − 1100)² / 100², on an uneven x grid.
+    let xs = [3.0, 3.2, 3.3, 3.4, 3.6, 3.9];
+    let ys: Vec<f64> = (0..5).map(|k| 1000.0 + 50.0 * k as f64).collect();
+    let lap = |x: f64, y: f64| 90.0 + (x - 3.4).powi(2) + 0.5 * ((y - 1100.0) / 100.0).powi(2);
+    let laps: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|&x| ys.iter().map(|&y| lap(x, y)).collect())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grid.png");
+    let map = plot::study::sweep_2d(
+        &path,
+        "test grid",
+        ("driveline.final_drive_ratio", "mass.car_kg"),
+        &xs,
+        &ys,
+        &laps,
+        Some((3.44, 1150.0, lap(3.44, 1150.0))),
+    )
+    .unwrap();
+    let img = load(&path);
+    assert_eq!(img.dimensions(), (1600, 1000));
+    assert!(ink(&img, &map) > 0.9, "the cells fill the panel");
+    // Fastest cell (3.4, 1100) and slowest (3.9, 1000): away from contour lines and the legend.
+    let (t0, t1) = (lap(3.4, 1100.0), lap(3.9, 1000.0));
+    for (x, y, share) in [(3.4, 1100.0, 0.0), (3.9, 1000.0, 1.0)] {
+        let c = plot::study::heat_colour(share);
+        let px = map.pixel(x, y);
+        assert!(
+            has_colour_near(&img, px, [c.0, c.1, c.2]),
+            "({x}, {y}) at {px:?} should be {c:?} (lap {:.3} of {t0:.3}..{t1:.3})",
+            lap(x, y)
+        );
+    }
+    assert!(has_colour_near(
+        &img,
+        map.pixel(3.44, 1150.0),
+        [220, 30, 30]
+    ));
+    let segs = plot::study::contour_segments(
+        &[0.0, 1.0, 2.0],
+        &[0.0, 1.0],
+        &[vec![0.0, 0.0], vec![1.0, 1.0], vec![2.0, 2.0]],
+        0.5,
+    );
+    assert_eq!(segs.len(), 1);
+    let ((ax, _), (bx, _)) = segs[0];
+    assert!((ax - 0.5).abs() < 1e-12 && (bx - 0.5).abs() < 1e-12);
+}

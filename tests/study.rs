@@ -1,7 +1,11 @@
 //! `lapsim sweep`: its rows are the laps `lapsim run` gives for the same variant car files, and bad settings
 //! are clear errors that write nothing.
 
+mod common;
+
 use std::process::Command;
+
+use common::lap_of_run;
 
 fn lapsim(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_lapsim"))
@@ -56,28 +60,7 @@ fn sweep_rows_are_the_laps_of_the_variant_car_files() {
         );
         let file = dir.path().join(format!("car_{}_{}.toml", r[0], r[1]));
         std::fs::write(&file, car).unwrap();
-        let run_out = dir.path().join(format!("run_{}_{}", r[0], r[1]));
-        let o = lapsim(&[
-            "run",
-            "--car",
-            file.to_str().unwrap(),
-            "--track",
-            TRACK,
-            "--line",
-            "min-curvature",
-            "--no-plot",
-            "--out",
-            run_out.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let json = std::fs::read_dir(&run_out)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|x| x == "json"))
-            .unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-        let lap = v["summary"]["lap"]["lap_time_s"].as_f64().unwrap();
+        let lap = lap_of_run(env!("CARGO_BIN_EXE_lapsim"), &file, TRACK, "min-curvature");
         assert!((lap - r[2]).abs() < 1e-4, "{r:?}: run {lap}");
     }
     // Mass slows the car, whatever the gear; the gear changes the lap.
@@ -183,5 +166,193 @@ fn sensitivity_signs_and_agreement_with_a_sweep() {
     assert!(
         (sweep_per_kg / sens_per_kg - 1.0).abs() < 0.05,
         "sweep {sweep_per_kg} s/kg, sensitivity {sens_per_kg} s/kg"
+    );
+}
+
+/// Arguments of an in-process sweep on the centreline (no line search: fast), 3 × 5 variants.
+fn grid_args(out: &std::path::Path, shard: Option<&str>) -> lapsim::app::args::SweepArgs {
+    use lapsim::app::args::{GeometryArgs, LineArg, LineChoice, SweepArgs};
+    SweepArgs {
+        car: CAR.into(),
+        track: TRACK.into(),
+        set: vec![
+            "mass.car_kg=1100:1200:3".into(),
+            "driveline.final_drive_ratio=3.2,3.3,3.44,3.6,3.7".into(),
+        ],
+        geometry: GeometryArgs::default(),
+        line: LineChoice {
+            line: LineArg::Centreline,
+            ..LineChoice::default()
+        },
+        reoptimise_line: false,
+        shard: shard.map(str::to_string),
+        out: out.to_path_buf(),
+    }
+}
+
+/// Shards: 1, 2 and 4 slices of a 15-variant grid, merged, write byte for byte the CSV and the chart of
+/// the single-process sweep (in process, from the crate root).
+#[test]
+fn sharded_sweeps_merge_byte_identically() {
+    use lapsim::app::args::MergeArgs;
+    use lapsim::app::commands::{merge::merge, sweep::sweep};
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    sweep(&grid_args(&whole, None)).unwrap();
+    let csv = std::fs::read(whole.join("sweep.csv")).unwrap();
+    let png = std::fs::read(whole.join("sweep.png")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&csv).lines().count(), 16);
+    for n in [1, 2, 4] {
+        let parts_dir = dir.path().join(format!("parts{n}"));
+        let mut parts = Vec::new();
+        for k in 0..n {
+            let rows = sweep(&grid_args(&parts_dir, Some(&format!("{k}/{n}")))).unwrap();
+            assert!(rows.len() <= 15 / n + 1);
+            parts.push(parts_dir.join(format!("sweep.part-{k}-of-{n}.json")));
+        }
+        // No CSV from a shard: only its part.
+        assert!(!parts_dir.join("sweep.csv").exists());
+        let merged = dir.path().join(format!("merged{n}"));
+        // Parts in any order.
+        parts.reverse();
+        merge(&MergeArgs {
+            parts,
+            out: merged.clone(),
+        })
+        .unwrap();
+        assert!(
+            std::fs::read(merged.join("sweep.csv")).unwrap() == csv,
+            "{n} shards: CSV differs"
+        );
+        assert!(
+            std::fs::read(merged.join("sweep.png")).unwrap() == png,
+            "{n} shards: chart differs"
+        );
+    }
+}
+
+/// Bad parts: a missing shard, a duplicate, parts of another study (another range of the mass), a file
+/// that is not a part: each a clear error through the binary, nothing written.
+#[test]
+fn bad_parts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run_shard = |set: &str, k: usize, n: usize, out: &str| {
+        let o = lapsim(&[
+            "sweep",
+            "--car",
+            CAR,
+            "--track",
+            TRACK,
+            "--line",
+            "centreline",
+            "--set",
+            set,
+            "--shard",
+            &format!("{k}/{n}"),
+            "--out",
+            out,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let a = d.join("a");
+    let b = d.join("b");
+    for k in 0..3 {
+        run_shard("mass.car_kg=1100:1200:5", k, 3, a.to_str().unwrap());
+    }
+    run_shard("mass.car_kg=1100:1300:5", 1, 3, b.to_str().unwrap());
+    let part = |dir: &std::path::Path, k: usize| {
+        dir.join(format!("sweep.part-{k}-of-3.json"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let junk = d.join("junk.json");
+    std::fs::write(&junk, "{\"format\": 1}").unwrap();
+    let out = d.join("merged");
+    for (parts, words) in [
+        (vec![part(&a, 0), part(&a, 2)], "shards missing: 1/3"),
+        (
+            vec![part(&a, 0), part(&a, 1), part(&a, 1), part(&a, 2)],
+            "duplicate: shard 1/3",
+        ),
+        (
+            vec![part(&a, 0), part(&b, 1), part(&a, 2)],
+            "belongs to another study",
+        ),
+        (
+            vec![part(&a, 0), junk.to_str().unwrap().into()],
+            "not a sweep part file",
+        ),
+    ] {
+        let mut args = vec!["merge"];
+        args.extend(parts.iter().map(String::as_str));
+        args.extend(["--out", out.to_str().unwrap()]);
+        let o = lapsim(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{parts:?}");
+        assert!(stderr.contains(words), "{parts:?}: {stderr}");
+        assert!(!stderr.contains("panicked"));
+        assert!(!out.exists(), "{parts:?} wrote output");
+    }
+    // The good parts merge.
+    let o = lapsim(&[
+        "merge",
+        &part(&a, 0),
+        &part(&a, 1),
+        &part(&a, 2),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("sweep.csv").exists() && out.join("sweep.png").exists());
+}
+
+/// `--reoptimise-line`: each variant drives its own minimum-curvature line, whose width margin depends on
+/// the car's width: a wider car's own line is tighter, so its lap is slower than on the base car's line;
+/// the output says which was done.
+#[test]
+fn reoptimised_line_follows_the_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "sweep",
+            "--car",
+            CAR,
+            "--track",
+            TRACK,
+            "--line",
+            "min-curvature",
+            "--set",
+            "chassis.width_m=1.852,2.6",
+            "--out",
+            out,
+        ];
+        args.extend(extra);
+        let o = lapsim(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let laps: Vec<f64> = std::fs::read_to_string(dir.path().join(out).join("sweep.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        (String::from_utf8_lossy(&o.stdout).into_owned(), laps)
+    };
+    let fixed_dir = dir.path().join("fixed");
+    let own_dir = dir.path().join("own");
+    let (fixed_out, fixed) = run(&[], fixed_dir.to_str().unwrap());
+    let (own_out, own) = run(&["--reoptimise-line"], own_dir.to_str().unwrap());
+    assert!(fixed_out.contains("held fixed"), "{fixed_out}");
+    assert!(own_out.contains("its own racing line"), "{own_out}");
+    // The base width: the same line either way, the same lap.
+    assert_eq!(fixed[0], own[0]);
+    // The wide car on its own (narrower-bounded) line is slower than on the base car's line.
+    assert!(
+        own[1] > fixed[1],
+        "own line {} s, base line {} s",
+        own[1],
+        fixed[1]
     );
 }

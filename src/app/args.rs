@@ -41,6 +41,11 @@ pub enum Command {
     /// Laps of variants of the car: vary fields of the car file by their TOML path (`--set PATH=FROM:TO:N`
     /// or `--set PATH=V1,V2,...`; several `--set` give the full product).
     Sweep(SweepArgs),
+    /// Join the part files of a sharded sweep (`lapsim sweep --shard K/N`) into the single-process result.
+    Merge(MergeArgs),
+    /// The values of fields of the car file (the final drive, the gear ratios) that minimise the lap,
+    /// within bounds and constraints (Nelder–Mead); writes the optimised car file.
+    Optimise(OptimiseArgs),
     /// Lap-time sensitivity to every numeric field of the car (±1 %), in engineers' units where they apply,
     /// with a tornado chart.
     Sensitivity(SensitivityArgs),
@@ -331,10 +336,63 @@ pub struct SweepArgs {
     /// Track geometry.
     #[command(flatten)]
     pub geometry: GeometryArgs,
-    /// The path driven (computed once for the base car, and held fixed).
+    /// The path driven (computed once for the base car, and held fixed, unless --reoptimise-line).
     #[command(flatten)]
     pub line: LineChoice,
+    /// Compute the racing line for each variant instead of holding the base car's fixed.
+    #[arg(long)]
+    pub reoptimise_line: bool,
+    /// Compute only slice K of N of the variants (K from 0, as SLURM_ARRAY_TASK_ID) and write a part file
+    /// for `lapsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// Directory for the results.
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `lapsim merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The part files written by `lapsim sweep --shard K/N`, one per shard.
+    #[arg(required = true, value_name = "PARTS")]
+    pub parts: Vec<PathBuf>,
+    /// Directory for the merged results (sweep.csv and the chart).
+    #[arg(long, default_value = "output", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `lapsim optimise`.
+#[derive(Debug, Clone, Args)]
+pub struct OptimiseArgs {
+    /// Car file (TOML): the start.
+    #[arg(long, value_name = "FILE")]
+    pub car: PathBuf,
+    /// Track file (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub track: PathBuf,
+    /// A field to optimise: a number (`driveline.final_drive_ratio`) or an array of numbers, every element
+    /// (`driveline.gear_ratios`). Repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub vary: Vec<String>,
+    /// Bounds of a varied field, an array (each element) or one element: `PATH=LO:HI`; default ±25 % of
+    /// the start.
+    #[arg(long, value_name = "PATH=LO:HI", allow_hyphen_values = true)]
+    pub bound: Vec<String>,
+    /// Most Nelder–Mead iterations per run (a run restarts from its best point while it gains).
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub max_iterations: u64,
+    /// Compute the racing line for each evaluated car instead of holding the base car's fixed (a line
+    /// search per lap: slow).
+    #[arg(long)]
+    pub reoptimise_line: bool,
+    /// Track geometry.
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// The path driven (computed once for the base car, and held fixed, unless --reoptimise-line).
+    #[command(flatten)]
+    pub line: LineChoice,
+    /// Directory for the optimised car file.
     #[arg(long, default_value = "output", value_name = "DIR")]
     pub out: PathBuf,
 }

@@ -31,6 +31,8 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Compare(a) => commands::compare::compare(&a).map(|_| ()),
         Command::Validate(a) => commands::validate::validate(&a).map(|_| ()),
         Command::Sweep(a) => commands::sweep::sweep(&a).map(|_| ()),
+        Command::Merge(a) => commands::merge::merge(&a).map(|_| ()),
+        Command::Optimise(a) => commands::optimise::optimise(&a).map(|_| ()),
         Command::Sensitivity(a) => commands::sensitivity::sensitivity(&a).map(|_| ()),
         Command::Field(a) => match a.command {
             args::FieldCommand::Fit(f) => commands::field_fit::field_fit(&f).map(|_| ()),

@@ -120,3 +120,26 @@ pub fn crossing(s: &[f64], v: &[f64], t: &[f64], target: f64) -> Option<(f64, f6
         })
     })
 }
+
+/// The flying lap `lapsim run` (the binary at `bin`, run from the crate root) reports for a car file on a
+/// track and line, read from its JSON record.
+pub fn lap_of_run(bin: &str, car_file: &std::path::Path, track: &str, line: &str) -> f64 {
+    let out = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(bin)
+        .args(["run", "--car"])
+        .arg(car_file)
+        .args(["--track", track, "--line", line, "--no-plot", "--out"])
+        .arg(out.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the lapsim binary");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    v["summary"]["lap"]["lap_time_s"].as_f64().unwrap()
+}

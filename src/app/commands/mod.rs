@@ -5,6 +5,8 @@ pub mod calibrate;
 pub mod compare;
 pub mod field_fit;
 pub mod line;
+pub mod merge;
+pub mod optimise;
 pub mod run;
 pub mod sensitivity;
 pub mod session;

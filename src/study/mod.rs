@@ -1,15 +1,24 @@
 //! Engineering studies: laps of variants of a car, each varying numeric fields of the car file by their TOML
 //! path (`mass.car_kg`, `driveline.gear_ratios[5]`). Every variant is validated as a car file would be
 //! before any lap is run; the laps run in parallel (rayon), each on the same track (the path driven is held
-//! fixed: the caller computes it once for the base car).
+//! fixed: the caller computes it once for the base car, unless it asks for a line per variant).
+//!
+//! This module holds what every study shares: the settings and their variants, and the edits of a car
+//! file's fields. The studies are [`sweep`], [`sensitivity`], [`optimise`] (the gearing that minimises the
+//! lap) and [`shard`] (a sweep split into deterministic slices, and their merge).
 
-use rayon::prelude::*;
+pub mod optimise;
+pub mod sensitivity;
+pub mod shard;
+pub mod sweep;
+
+pub use sensitivity::{sensitivities, Sensitivity};
+pub use sweep::{sweep, SweepRow};
+
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::solver::{LapSolver, Start};
-use crate::track::Track;
-use crate::vehicle::{Car, Envelope};
+use crate::vehicle::Car;
 
 /// Most variants one study may have.
 pub const MAX_VARIANTS: usize = 1_000_000;
@@ -76,7 +85,7 @@ impl Setting {
 
 /// The value at `path` (dotted keys, `[N]` for an array element) in a parsed car file; an unknown path is
 /// an error naming the missing part.
-fn node_at<'a>(
+pub(crate) fn node_at<'a>(
     doc: &'a mut toml::Value,
     path: &str,
 ) -> std::result::Result<&'a mut toml::Value, String> {
@@ -151,6 +160,14 @@ pub fn variants(settings: &[Setting]) -> Result<Vec<Vec<f64>>> {
         .collect())
 }
 
+/// The base car file's text, parsed.
+pub fn parse_base(base_text: &str, source_name: &str) -> Result<toml::Value> {
+    toml::from_str(base_text).map_err(|e| Error::Parse {
+        source_name: source_name.into(),
+        message: e.to_string().trim_end().into(),
+    })
+}
+
 /// The car of one variant: the base car file's text with the settings' paths set to `values`, validated as
 /// a car file. Errors name the variant and the field.
 pub fn variant_car(
@@ -159,10 +176,23 @@ pub fn variant_car(
     settings: &[Setting],
     values: &[f64],
 ) -> Result<Car> {
-    let mut doc: toml::Value = toml::from_str(base_text).map_err(|e| Error::Parse {
-        source_name: source_name.into(),
-        message: e.to_string().trim_end().into(),
-    })?;
+    variant_car_of(
+        &parse_base(base_text, source_name)?,
+        source_name,
+        settings,
+        values,
+    )
+}
+
+/// [`variant_car`] from the parsed base file (parsed once for a whole study): the edited document is
+/// deserialised directly, without a round trip through text.
+pub fn variant_car_of(
+    base: &toml::Value,
+    source_name: &str,
+    settings: &[Setting],
+    values: &[f64],
+) -> Result<Car> {
+    let mut doc = base.clone();
     let name = settings
         .iter()
         .zip(values)
@@ -176,60 +206,12 @@ pub fn variant_car(
             message,
         })?;
     }
-    let text = toml::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?;
-    Car::from_toml_str(&format!("{source_name} (variant {name})"), &text)
-}
-
-/// One variant's lap.
-#[derive(Debug, Clone, Serialize)]
-pub struct SweepRow {
-    /// The settings' values.
-    pub values: Vec<f64>,
-    /// Flying lap (s).
-    pub lap_time_s: f64,
-    /// Sector times (s).
-    pub sector_times_s: Vec<f64>,
-    /// Top speed (m/s).
-    pub v_max_mps: f64,
-    /// Lowest speed (m/s).
-    pub v_min_mps: f64,
-    /// Fuel burnt over the lap (kg).
-    pub fuel_per_lap_kg: f64,
-}
-
-/// Every variant's flying lap on `track`, in parallel, in variant order. All variants are built and
-/// validated before any lap runs.
-pub fn sweep(
-    base_text: &str,
-    source_name: &str,
-    settings: &[Setting],
-    track: &Track,
-    progress: &(dyn Fn() + Sync),
-) -> Result<Vec<SweepRow>> {
-    let all = variants(settings)?;
-    let cars: Vec<Car> = all
-        .iter()
-        .map(|v| variant_car(base_text, source_name, settings, v))
-        .collect::<Result<_>>()?;
-    all.into_par_iter()
-        .zip(cars.into_par_iter())
-        .map(|(values, car)| {
-            let env = Envelope::new(&car);
-            let mut s = LapSolver::new(track, &env);
-            let lap = s.solve(Start::Flying)?;
-            let work = s.engine_work_j(car.params().driveline.efficiency_ratio)?;
-            let t = s.telemetry()?;
-            progress();
-            Ok(SweepRow {
-                values,
-                lap_time_s: lap.lap_time_s,
-                sector_times_s: t.summary.sector_times_s.clone(),
-                v_max_mps: t.summary.v_max_mps,
-                v_min_mps: t.summary.v_min_mps,
-                fuel_per_lap_kg: car.fuel_for_work_kg(work),
-            })
-        })
-        .collect()
+    let source_name = format!("{source_name} (variant {name})");
+    let params = doc.try_into().map_err(|e: toml::de::Error| Error::Parse {
+        source_name: source_name.clone(),
+        message: e.to_string().trim_end().into(),
+    })?;
+    Car::new(params, &source_name)
 }
 
 /// The numeric fields of a car file, as paths: every number, and every array of numbers as one field
@@ -289,91 +271,6 @@ pub fn scaled_car(base_text: &str, source_name: &str, path: &str, factor: f64) -
     Car::from_toml_str(&format!("{source_name} ({path} × {factor})"), &text)
 }
 
-/// Lap-time sensitivity of one field: the change of the lap (and of each sector) for −1 % and +1 % of it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Sensitivity {
-    /// The field.
-    pub path: String,
-    /// Its base value (the first element's for an array).
-    pub value: f64,
-    /// Lap change for −1 % and +1 % (s); `None` where that variant is not a valid car (its reason beside).
-    pub lap_minus_s: Option<f64>,
-    /// See `lap_minus_s`.
-    pub lap_plus_s: Option<f64>,
-    /// Sector changes for +1 % (s).
-    pub sectors_plus_s: Vec<f64>,
-    /// Central-difference slope per 1 % of the value, `(T₊ − T₋) / 2` (s), and the same from ±0.5 % steps
-    /// (times 2): their agreement shows the 1 % step is in the linear range.
-    pub slope_per_pct_s: Option<f64>,
-    /// See `slope_per_pct_s`.
-    pub slope_half_step_per_pct_s: Option<f64>,
-    /// Why a variant is not a valid car, if one is not.
-    pub invalid: Option<String>,
-}
-
-/// Sensitivities of every numeric field of the car (`numeric_fields`) on `track`, in parallel: the base lap
-/// and, per field, the laps at ±1 % and ±0.5 %.
-pub fn sensitivities(
-    base_text: &str,
-    source_name: &str,
-    track: &Track,
-) -> Result<(f64, Vec<f64>, Vec<Sensitivity>)> {
-    let lap = |car: &Car| -> Result<(f64, Vec<f64>)> {
-        let env = Envelope::new(car);
-        let mut s = LapSolver::new(track, &env);
-        let l = s.solve(Start::Flying)?;
-        Ok((l.lap_time_s, s.telemetry()?.summary.sector_times_s))
-    };
-    let base = Car::from_toml_str(source_name, base_text)?;
-    let (t0, s0) = lap(&base)?;
-    let fields = numeric_fields(base_text)?;
-    let doc: toml::Value = toml::from_str(base_text).map_err(|e| Error::Internal(e.to_string()))?;
-    let rows = fields
-        .par_iter()
-        .map(|path| -> Result<Sensitivity> {
-            let (table, key) = path
-                .trim_end_matches("[*]")
-                .split_once('.')
-                .unwrap_or(("", ""));
-            let node = &doc[table][key];
-            let first = node.as_array().and_then(|a| a.first()).unwrap_or(node);
-            let value = first
-                .as_float()
-                .or_else(|| first.as_integer().map(|i| i as f64))
-                .unwrap_or(f64::NAN);
-            let mut invalid = None;
-            let mut at = |f: f64| -> Result<Option<(f64, Vec<f64>)>> {
-                match scaled_car(base_text, source_name, path, f) {
-                    Ok(car) => lap(&car).map(Some),
-                    Err(e @ (Error::Parameter { .. } | Error::Parse { .. })) => {
-                        invalid.get_or_insert(e.to_string());
-                        Ok(None)
-                    }
-                    Err(e) => Err(e),
-                }
-            };
-            let (m, p) = (at(0.99)?, at(1.01)?);
-            let (hm, hp) = (at(0.995)?, at(1.005)?);
-            let slope = m.as_ref().zip(p.as_ref()).map(|(m, p)| (p.0 - m.0) / 2.0);
-            let half = hm.as_ref().zip(hp.as_ref()).map(|(m, p)| p.0 - m.0);
-            Ok(Sensitivity {
-                path: path.clone(),
-                value,
-                lap_minus_s: m.as_ref().map(|m| m.0 - t0),
-                lap_plus_s: p.as_ref().map(|p| p.0 - t0),
-                sectors_plus_s: p
-                    .as_ref()
-                    .map(|p| p.1.iter().zip(&s0).map(|(a, b)| a - b).collect())
-                    .unwrap_or_default(),
-                slope_per_pct_s: slope,
-                slope_half_step_per_pct_s: half,
-                invalid,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok((t0, s0, rows))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,7 +303,7 @@ mod tests {
 
     #[test]
     fn variant_cars_are_validated_and_paths_checked() {
-        let text = include_str!("../cars/porsche_997_gt3_cup.toml");
+        let text = include_str!("../../cars/porsche_997_gt3_cup.toml");
         let set = |spec: &str| vec![Setting::parse(spec).unwrap()];
         let car = variant_car(text, "gt3", &set("mass.car_kg=1200"), &[1200.0]).unwrap();
         assert_eq!(car.params().mass.car_kg, 1200.0);
