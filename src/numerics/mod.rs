@@ -6,6 +6,7 @@
 
 pub mod banded;
 pub mod boxqp;
+pub mod root;
 pub mod smooth;
 pub mod spline;
 pub mod table;

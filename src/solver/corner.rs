@@ -2,6 +2,7 @@
 //! ([`corner_speed_mps`], once per car and track), or from a table against curvature and traction share that
 //! serves every driver of a field ([`CornerTable`], [`LogCurvature`]).
 
+use crate::numerics::root::illinois;
 use crate::numerics::table::cell_from_zero;
 use crate::track::Track;
 use crate::vehicle::Envelope;
@@ -218,27 +219,29 @@ pub fn corner_speed_mps(env: &Envelope, kappa_abs: f64) -> f64 {
 /// The grip limit of [`corner_speed_mps`] searched up to `v_top` (the top speed, or higher for a table that
 /// must not have a kink where the limit meets the top speed).
 fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
-    let feasible = |v: f64| {
+    // The traction the ellipse leaves at this curvature, less the resistance: positive where the car can hold
+    // the speed inside the lateral limit. Beyond the limit it keeps falling with the usage r (so that a car
+    // without resistance is held exactly to r < 1): continuous in v.
+    let spare = |v: f64| {
         let node = env.at(v);
-        let ay = v * v * kappa_abs;
-        ay < node.ay_max_mps2 && node.ax_traction_mps2 * node.ellipse_share(ay) >= node.resist_mps2
+        let r = v * v * kappa_abs * node.inv_ay_max_s2pm;
+        let usable = if r < 1.0 {
+            node.ellipse_share(v * v * kappa_abs)
+        } else {
+            1.0 - r
+        };
+        node.ax_traction_mps2 * usable - node.resist_mps2
     };
-    if feasible(v_top) {
+    let f_top = spare(v_top);
+    if f_top >= 0.0 {
         return v_top;
     }
-    let (mut lo, mut hi) = (0.0, v_top);
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if feasible(mid) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-        if hi - lo < 1e-9 {
-            break;
-        }
+    let f_0 = spare(0.0);
+    if f_0 <= 0.0 {
+        return 0.0;
     }
-    lo
+    // The highest speed the car holds, to 1e-9 m/s, on the side where it does.
+    illinois(spare, (0.0, f_0), (v_top, f_top), 1e-9, 200).0
 }
 
 /// Moves each discrete apex to the corner's true apex between the points: a discrete minimum of the corner

@@ -188,6 +188,10 @@ pub(super) struct DriveState {
     /// Held at a cap at the last point: the next step that evaluates the envelope puts the car in its best
     /// gear (a held step, [`PassTables::forward_step_reaches`], clears the shift and leaves the gear).
     pub pinned: bool,
+    /// The squared speed at which the engaged gear stops being the best, where its upshift starts (a copy of
+    /// [`PassTables::upshift_u`], so that the step's check is one comparison); 0 while not looked up (the
+    /// first check then looks it up). Never above the table's value, so no upshift is missed.
+    pub upshift_u: f64,
 }
 
 impl DriveState {
@@ -197,6 +201,7 @@ impl DriveState {
             gear,
             shift_left_s: 0.0,
             pinned: false,
+            upshift_u: 0.0,
         }
     }
 }
@@ -235,6 +240,7 @@ pub(super) fn engage(
         } else if best < s.gear {
             s.gear = tab.forward_at(u * h).gear().min(s.gear);
         }
+        s.upshift_u = tab.upshift_u(s.gear);
         // Share of this segment with the drive engaged (an upshift may end inside it).
         if s.shift_left_s > 0.0 {
             vi = u.sqrt();
@@ -267,6 +273,7 @@ fn upshift_within_step(
 ) -> f64 {
     let g_end = tab.forward_at(u_j).gear();
     if g_end <= s.gear || u_j <= u_i {
+        s.upshift_u = tab.upshift_u(s.gear);
         return u_j;
     }
     let u_x = tab.upshift_u(s.gear);
@@ -283,6 +290,7 @@ fn upshift_within_step(
     let (uj, pinned) = clamp_to_cap(end, cap);
     let after_s = (1.0 - f) * 2.0 * ds / (u_i.sqrt() + uj.sqrt()).max(1e-9);
     s.gear = g_end;
+    s.upshift_u = tab.upshift_u(g_end);
     s.shift_left_s = (shift_s - after_s).max(0.0);
     s.pinned = pinned;
     uj
@@ -330,6 +338,7 @@ impl Pass for Forward {
             gear: 1,
             shift_left_s: 0.0,
             pinned: true,
+            upshift_u: 0.0,
         }
     }
 
@@ -399,7 +408,7 @@ impl Pass for Forward {
                 }
                 // The step crossed the speed where the next gear takes over: the upshift starts there (after the
                 // shift in progress, if any, was counted: none is, with the whole step driven).
-                if share[l] == 1.0 && uj >= tab.upshift_u(s.gear) {
+                if share[l] == 1.0 && uj >= s.upshift_u {
                     keep_branch();
                     let ka = d.kappa_abs[i[l]];
                     uj = upshift_within_step(&tab, s, u[l], uj, [ka, kb], g_sin[l], cap[l], ds);

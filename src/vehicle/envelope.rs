@@ -56,8 +56,13 @@ pub fn forward_accel_mps2(
     let engine = drive_share * drive_mps2 - load * rot_ratio;
     // With the drive engaged for a share of the segment, the tyres can pass on only what the drive gives
     // them meanwhile: the tyre limit for that share, coasting for the rest (exactly the full limit at 1).
-    let tyre = drive_share * (ax_traction_mps2 * ellipse_share(ay_mps2 * inv_ay_max_s2pm) - load)
-        - (1.0 - drive_share) * (load * rot_ratio);
+    let full = ax_traction_mps2 * ellipse_share(ay_mps2 * inv_ay_max_s2pm) - load;
+    let tyre = if drive_share == 1.0 {
+        full
+    } else {
+        keep_branch();
+        drive_share * full - (1.0 - drive_share) * (load * rot_ratio)
+    };
     // f64::min(engine, tyre) for numbers.
     if engine < tyre {
         engine

@@ -32,6 +32,7 @@ pub use params::{CarParams, DrivenAxle};
 pub use crate::numerics::table::interp;
 
 use crate::error::{Error, Result};
+use crate::numerics::root::illinois;
 
 /// Standard gravity (m/s²), CGPM 1901.
 pub const G_MPS2: f64 = 9.80665;
@@ -355,10 +356,9 @@ impl Car {
 }
 
 /// Solves `x = f(x)` for `x ≥ 0` where `f(0) > 0` and `f' < 1` (a contraction guaranteed by validation), to a
-/// relative precision of 1e-12: the root of `g(x) = f(x) − x`, which decreases, bracketed (doubling from
-/// `f(0)`) and then found by regula falsi with the Illinois modification (Dowell & Jarratt, BIT 11, 1971):
-/// superlinear for the smooth, piecewise-quadratic tyre laws here, a handful of evaluations where
-/// bisection takes ~45, and always inside the bracket (a bisection step whenever the secant leaves it).
+/// relative precision of 1e-12: the root of `g(x) = f(x) − x`, which decreases, bracketed by doubling from
+/// `f(0)` and then shrunk by [`illinois`] (a handful of evaluations on these smooth, piecewise-quadratic tyre
+/// laws, where bisection takes ~45).
 fn solve_fixed_point(f: impl Fn(f64) -> f64) -> f64 {
     let f0 = f(0.0);
     if f0 <= 0.0 {
@@ -372,35 +372,8 @@ fn solve_fixed_point(f: impl Fn(f64) -> f64) -> f64 {
         hi *= 2.0;
         g_hi = f(hi) - hi;
     }
-    // The side that moved last: +1 the upper end, −1 the lower end (Illinois halves the other's g).
-    let mut last = 0;
-    // Each step shrinks the bracket; 200 is far beyond what the precision needs (a guard, never reached).
-    for _ in 0..200 {
-        if g_hi == 0.0 || hi - lo <= 1e-12 * hi {
-            break;
-        }
-        let secant = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
-        let x = if secant > lo && secant < hi {
-            secant
-        } else {
-            0.5 * (lo + hi)
-        };
-        let g = f(x) - x;
-        if g > 0.0 {
-            (lo, g_lo) = (x, g);
-            if last == -1 {
-                g_hi *= 0.5;
-            }
-            last = -1;
-        } else {
-            (hi, g_hi) = (x, g);
-            if last == 1 {
-                g_lo *= 0.5;
-            }
-            last = 1;
-        }
-    }
-    if g_hi == 0.0 {
+    let (lo, hi) = illinois(|x| f(x) - x, (lo, g_lo), (hi, g_hi), 1e-12 * hi, 200);
+    if f(hi) == hi {
         hi
     } else {
         0.5 * (lo + hi)
