@@ -321,7 +321,7 @@ fn minimum_time_blend_is_faster_and_stays_on_the_track() {
         .unwrap();
         let (tc, tf) = (lap(&curv), lap(&fast));
         println!(
-            "{name}: minimum curvature {tc:.3} s, minimum-time blend {tf:.3} s ({:+.3} s)",
+            "{name}: minimum curvature {tc:.3} s, minimum-time {tf:.3} s ({:+.3} s)",
             tf - tc
         );
         assert!(

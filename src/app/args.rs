@@ -129,8 +129,8 @@ impl Default for GeometryArgs {
 /// The path driven: a computed line, the centreline, or a line from a file.
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct LineChoice {
-    /// The path driven: the fastest blend of minimum curvature and a short path (default), the pure
-    /// minimum-curvature line, or the centreline.
+    /// The path driven: the minimum-time line for this car (default), the pure minimum-curvature line, or
+    /// the centreline.
     #[arg(long, value_enum, default_value_t = LineArg::Optimal)]
     pub line: LineArg,
     /// Drive a line from a file instead (CSV `x_m, y_m`, the racetrack-database racing-line format).
@@ -203,7 +203,7 @@ impl LineChoice {
 /// The path choice on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 pub enum LineArg {
-    /// Minimum-time refinement: the blend of minimum curvature and path length that laps fastest.
+    /// Minimum-time line: from the minimum-curvature line, every candidate judged by this car's lap time.
     Optimal,
     /// The pure minimum-curvature line inside the track limits.
     MinCurvature,

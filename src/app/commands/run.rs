@@ -95,7 +95,7 @@ pub fn run(a: &RunArgs) -> Result<Vec<PathBuf>> {
         match a.inputs.line.path() {
             LinePath::Centreline => "centreline".to_string(),
             LinePath::MinimumCurvature(_) => "minimum-curvature line".to_string(),
-            LinePath::MinimumTime(_) => "minimum-time blend line".to_string(),
+            LinePath::MinimumTime(_) => "minimum-time line".to_string(),
             LinePath::File(f) => format!("line {}", f.display()),
         }
     );
