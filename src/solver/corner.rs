@@ -219,28 +219,60 @@ pub fn corner_speed_mps(env: &Envelope, kappa_abs: f64) -> f64 {
 /// The grip limit of [`corner_speed_mps`] searched up to `v_top` (the top speed, or higher for a table that
 /// must not have a kink where the limit meets the top speed).
 fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
-    // The traction the ellipse leaves at this curvature, less the resistance: positive where the car can hold
-    // the speed inside the lateral limit. Beyond the limit it keeps falling with the usage r (so that a car
-    // without resistance is held exactly to r < 1): continuous in v.
-    let spare = |v: f64| {
-        let node = env.at(v);
-        let r = v * v * kappa_abs * node.inv_ay_max_s2pm;
-        let usable = if r < 1.0 {
-            node.ellipse_share(v * v * kappa_abs)
-        } else {
-            1.0 - r
-        };
-        node.ax_traction_mps2 * usable - node.resist_mps2
+    corner_speed_near(env, kappa_abs, v_top, None)
+}
+
+/// The corner-limit speeds of every curvature of a track (m/s), each searched first within 1 % of its
+/// neighbour's (the curvature changes little from one point to the next, so the bracket usually holds and
+/// the search takes a few evaluations instead of a dozen); the same limits as [`corner_speed_mps`] to its
+/// 1e-9 m/s precision.
+pub(super) fn corner_speeds_mps(env: &Envelope, curvature_1pm: &[f64]) -> Vec<f64> {
+    let v_top = env.top_speed_mps();
+    let mut guess = None;
+    curvature_1pm
+        .iter()
+        .map(|&k| {
+            let v = corner_speed_near(env, k.abs(), v_top, guess);
+            guess = Some(v);
+            v
+        })
+        .collect()
+}
+
+/// The traction the ellipse leaves at curvature `kappa_abs` and speed `v`, less the resistance (m/s²):
+/// positive where the car can hold the speed inside the lateral limit. Beyond the limit it keeps falling with
+/// the usage r (so that a car without resistance is held exactly to r < 1): continuous in v.
+fn spare_mps2(env: &Envelope, kappa_abs: f64, v: f64) -> f64 {
+    let node = env.at(v);
+    let r = v * v * kappa_abs * node.inv_ay_max_s2pm;
+    let usable = if r < 1.0 {
+        node.ellipse_share(v * v * kappa_abs)
+    } else {
+        1.0 - r
     };
+    node.ax_traction_mps2 * usable - node.resist_mps2
+}
+
+/// The highest speed up to `v_top` the car holds at `kappa_abs`, to 1e-9 m/s, on the side where it does:
+/// `v_top` if it holds that, else the root of [`spare_mps2`], bracketed within 1 % of `guess` when that
+/// brackets it and otherwise between rest and `v_top`.
+fn corner_speed_near(env: &Envelope, kappa_abs: f64, v_top: f64, guess: Option<f64>) -> f64 {
+    let spare = |v: f64| spare_mps2(env, kappa_abs, v);
     let f_top = spare(v_top);
     if f_top >= 0.0 {
         return v_top;
+    }
+    if let Some(g) = guess.filter(|&g| g > 0.0 && g < v_top) {
+        let (lo, hi) = (0.99 * g, (1.01 * g).min(v_top));
+        let (f_lo, f_hi) = (spare(lo), spare(hi));
+        if f_lo > 0.0 && f_hi <= 0.0 {
+            return illinois(spare, (lo, f_lo), (hi, f_hi), 1e-9, 200).0;
+        }
     }
     let f_0 = spare(0.0);
     if f_0 <= 0.0 {
         return 0.0;
     }
-    // The highest speed the car holds, to 1e-9 m/s, on the side where it does.
     illinois(spare, (0.0, f_0), (v_top, f_top), 1e-9, 200).0
 }
 

@@ -171,13 +171,10 @@ impl<'a> LapSolver<'a> {
         Self::from_tables(track, Cow::Borrowed(tables))
     }
 
-    /// The solver of `tables` with the corner limits by bisection ([`corner_speed_mps`]).
+    /// The solver of `tables` with the corner limits of [`corner_speed_mps`], each searched near its
+    /// neighbour's.
     fn from_tables(track: &'a Track, tables: Cow<'a, Tables>) -> Self {
-        let v_corner: Vec<f64> = track
-            .curvature_1pm()
-            .iter()
-            .map(|&k| corner_speed_mps(tables.envelope(), k.abs()))
-            .collect();
+        let v_corner = corner::corner_speeds_mps(tables.envelope(), track.curvature_1pm());
         Self::with_corner_speeds(track, tables, v_corner)
     }
 
@@ -462,6 +459,14 @@ impl<'a> LapSolver<'a> {
         self.last = Some(lap);
         self.fwd_start = Some((fwd.start, last_start.0, last_start.1));
         Ok(lap)
+    }
+
+    /// The sector times of the last solved lap (s), as its [`Telemetry`] gives them (bit for bit), without
+    /// replaying the pass to record the gears and pedals: what a study needs of a lap.
+    pub fn sector_times_s(&self) -> Result<Vec<f64>> {
+        let lap = self.last.ok_or(Error::NoLapSolved)?;
+        let t_s = telemetry::point_times_s(&self.ws.v, self.v_end, self.track.step_m());
+        Ok(telemetry::sector_times(self.track, &t_s, lap.lap_time_s))
     }
 
     /// Per-point telemetry of the last solved lap: speeds and times of the solved profile, gears and drive

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::passes::{self, DriveState, Forward, SegmentRecord};
 use super::{Lap, LapSolver};
 use crate::error::{Error, Result};
+use crate::track::Track;
 use crate::vehicle::G_MPS2;
 
 /// Per-point channels of a solved lap. Point `i` opens segment `i`; `ax_mps2`, `throttle` and `brake` describe
@@ -108,18 +109,15 @@ impl Telemetry {
                 "the telemetry's replay of the traction pass differs from the solved lap".into(),
             ));
         }
-        let mut t_s = Vec::with_capacity(n);
+        let t_s = point_times_s(&v, solver.v_end, ds);
         let mut ax = Vec::with_capacity(n);
         let mut throttle = Vec::with_capacity(n);
         let mut brake = Vec::with_capacity(n);
         let mut rpm = Vec::with_capacity(n);
         let mut ay = Vec::with_capacity(n);
-        let mut t = 0.0;
         #[allow(clippy::needless_range_loop)] // several channels share the index
         for i in 0..n {
-            t_s.push(t);
             let (vi, vj) = (v[i], next_v(i));
-            t += 2.0 * ds / (vi + vj);
             let a = (vj * vj - vi * vi) / (2.0 * ds);
             ax.push(a);
             ay.push(vi * vi * track.curvature_1pm()[i]);
@@ -147,19 +145,7 @@ impl Telemetry {
             rpm.push(env.engine_rpm(vi, r.gear));
         }
         let gears = record.iter().map(|r| r.gear).collect();
-        let sector_times_s = track
-            .sectors()
-            .iter()
-            .map(|r| {
-                let t0 = t_s[r.start];
-                let t1 = if r.end == n {
-                    lap.lap_time_s
-                } else {
-                    t_s[r.end]
-                };
-                t1 - t0
-            })
-            .collect();
+        let sector_times_s = sector_times(track, &t_s, lap.lap_time_s);
         let (imax, vmax) =
             v.iter().enumerate().fold(
                 (0, f64::MIN),
@@ -228,4 +214,35 @@ pub fn slowest_corners(s: &[f64], v: &[f64], skip: usize, count: usize) -> Vec<(
         }
     }
     out
+}
+
+/// The time at each point of a speed profile `v` (m/s; `v_end` after the last point), from 0 at the first:
+/// `t_{i+1} = t_i + 2 ds / (v_i + v_{i+1})`, as the telemetry accumulates it.
+pub(super) fn point_times_s(v: &[f64], v_end: f64, ds: f64) -> Vec<f64> {
+    let n = v.len();
+    let mut t = 0.0;
+    (0..n)
+        .map(|i| {
+            let t_i = t;
+            let vj = if i + 1 == n { v_end } else { v[i + 1] };
+            t += 2.0 * ds / (v[i] + vj);
+            t_i
+        })
+        .collect()
+}
+
+/// Each sector's time from the times at the points `t_s` and the lap time (the last sector ends at the line).
+pub(super) fn sector_times(track: &Track, t_s: &[f64], lap_time_s: f64) -> Vec<f64> {
+    track
+        .sectors()
+        .iter()
+        .map(|r| {
+            let t1 = if r.end == t_s.len() {
+                lap_time_s
+            } else {
+                t_s[r.end]
+            };
+            t1 - t_s[r.start]
+        })
+        .collect()
 }

@@ -82,14 +82,18 @@ fn lap_row_timed(car: &Car, track: &Track, values: Vec<f64>, timing: &Timing) ->
     let mut s = LapSolver::new(track, &env);
     let lap = s.solve(Start::Flying)?;
     let work = s.engine_work_j(car.params().driveline.efficiency_ratio)?;
-    let t = s.telemetry()?;
+    // What a row needs of the lap, without the telemetry's replay of the pass.
+    let sector_times_s = s.sector_times_s()?;
+    let v = s.speeds_mps();
+    let v_max_mps = v.iter().copied().fold(f64::MIN, f64::max);
+    let v_min_mps = v.iter().copied().fold(f64::INFINITY, f64::min);
     Timing::add(&timing.laps_ns, t_lap);
     Ok(SweepRow {
         values,
         lap_time_s: lap.lap_time_s,
-        sector_times_s: t.summary.sector_times_s,
-        v_max_mps: t.summary.v_max_mps,
-        v_min_mps: t.summary.v_min_mps,
+        sector_times_s,
+        v_max_mps,
+        v_min_mps,
         fuel_per_lap_kg: car.fuel_for_work_kg(work),
     })
 }
