@@ -12,7 +12,7 @@ use crate::numerics::table::{cell_from_zero, cell_of, keep_branch};
 use crate::vehicle::envelope::{
     braking_decel_mps2, forward_accel_mps2, implicit_ellipse_end, IMPLICIT_USAGE,
 };
-use crate::vehicle::{Envelope, EnvelopeNode};
+use crate::vehicle::{Envelope, EnvelopeNode, MAX_GEARS};
 
 /// Hot-loop table entry for the traction pass: value at the node and difference to the next node, for
 /// `inv_ay_max`, `ax_traction`, `drive`, `rot_ratio`, `resist` (one load pair and one multiply-add each),
@@ -54,9 +54,6 @@ pub struct Tables {
     upshift_u: [f64; MAX_GEARS + 1],
     x_max: f64,
 }
-
-/// Most gears a car file may have (its validation's limit).
-const MAX_GEARS: usize = 12;
 
 impl Tables {
     /// The tables of `env` (a copy of it is kept: [`Self::envelope`]).
@@ -476,9 +473,7 @@ impl ForwardAt<'_> {
             share,
         )
     }
-}
 
-impl ForwardAt<'_> {
     /// The end of a traction step (the corrector, in `u = v²`) from `u_i` with the start's acceleration `a1`,
     /// this table position being that of the predictor `up`: Heun's `u_i + (a₁ + a(up)) ds`, except near the
     /// lateral limit (usage above [`IMPLICIT_USAGE`] at `up`), where the tyre branch of the trapezoidal rule is

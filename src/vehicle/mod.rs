@@ -36,6 +36,10 @@ use crate::numerics::root::illinois;
 
 /// Standard gravity (m/s²), CGPM 1901.
 pub const G_MPS2: f64 = 9.80665;
+
+/// Most gears a car file may have: validation refuses more, and the solver's tables size their per-gear
+/// data by it.
+pub const MAX_GEARS: usize = 12;
 /// Highest speed at the rev limit in top gear accepted (m/s, 540 km/h): above any circuit car's gearing.
 pub const MAX_GEARED_SPEED_MPS: f64 = 150.0;
 /// Largest friction coefficient accepted: no tyre on a road surface grips much above 2; 3 catches typos.
@@ -543,11 +547,11 @@ fn validate(p: &CarParams, source: &str) -> Result<()> {
     }
 
     let d = &p.driveline;
-    if d.gear_ratios.is_empty() || d.gear_ratios.len() > 12 {
+    if d.gear_ratios.is_empty() || d.gear_ratios.len() > MAX_GEARS {
         bad(
             "driveline.gear_ratios",
             format!("{} gears", d.gear_ratios.len()),
-            "needs 1 to 12 gears",
+            &format!("needs 1 to {MAX_GEARS} gears"),
         )?;
     }
     for (i, &g) in d.gear_ratios.iter().enumerate() {
