@@ -222,21 +222,124 @@ fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
     corner_speed_near(env, kappa_abs, v_top, None)
 }
 
-/// The corner-limit speeds of every curvature of a track (m/s), each searched first within 1 % of its
-/// neighbour's (the curvature changes little from one point to the next, so the bracket usually holds and
-/// the search takes a few evaluations instead of a dozen); the same limits as [`corner_speed_mps`] to its
-/// 1e-9 m/s precision.
+/// The corner-limit speeds of every curvature of a track (m/s): the same limits as [`corner_speed_mps`] to its
+/// 1e-9 m/s precision, found in a few evaluations. At a node of the envelope table the limit is closed-form:
+/// the ellipse leaves the traction to balance the resistance up to the lateral acceleration
+/// `y = a_y,max √(1 − (R / a_x)²)`, so the car holds `u = v²` at curvature `κ` exactly where `u κ ≤ y`. The
+/// table cell where `u κ − y` changes sign is found by walking from the previous point's cell (curvature
+/// changes little from one point to the next); in it the root of the interpolated envelope's spare traction is
+/// started from the chord of `u κ − y` and polished by [`illinois`] from a tight bracket. Where the node test
+/// and the interpolated envelope disagree by rounding, the plain search decides.
 pub(super) fn corner_speeds_mps(env: &Envelope, curvature_1pm: &[f64]) -> Vec<f64> {
     let v_top = env.top_speed_mps();
-    let mut guess = None;
+    // Nodes up to the one above the top speed's cell: the limit, when below the top speed, lies among them.
+    let (k_top, _) = env.position_u(v_top * v_top);
+    let y: Vec<f64> = env.nodes()[..=k_top + 1]
+        .iter()
+        .map(|n| {
+            let q = n.resist_mps2 / n.ax_traction_mps2;
+            if q <= 1.0 {
+                n.ay_max_mps2 * (1.0 - q * q).sqrt()
+            } else {
+                // The tyres cannot balance the resistance even without lateral demand.
+                f64::NEG_INFINITY
+            }
+        })
+        .collect();
+    let mut cell = 0;
     curvature_1pm
         .iter()
         .map(|&k| {
-            let v = corner_speed_near(env, k.abs(), v_top, guess);
-            guess = Some(v);
-            v
+            let k = k.abs();
+            if spare_mps2(env, k, v_top) >= 0.0 {
+                return v_top;
+            }
+            corner_speed_in_cell(env, &y, k, &mut cell)
+                .unwrap_or_else(|| corner_speed_near(env, k, v_top, None))
         })
         .collect()
+}
+
+/// The corner-limit speed at `kappa_abs` inside the envelope-table cell where `u κ − y` changes sign (node
+/// limits `y`, see [`corner_speeds_mps`]), searched from `cell` (updated); `None` if the node test and the
+/// interpolated envelope disagree (rounding at a node) or there is no sign change.
+fn corner_speed_in_cell(
+    env: &Envelope,
+    y: &[f64],
+    kappa_abs: f64,
+    cell: &mut usize,
+) -> Option<f64> {
+    let du = Envelope::DU_M2PS2;
+    let h = |j: usize| j as f64 * du * kappa_abs - y[j];
+    let mut c = (*cell).min(y.len() - 2);
+    if h(c) > 0.0 {
+        while c > 0 && h(c) > 0.0 {
+            c -= 1;
+        }
+        if h(c) > 0.0 {
+            return None;
+        }
+    } else {
+        while c + 2 < y.len() && h(c + 1) <= 0.0 {
+            c += 1;
+        }
+        if h(c + 1) <= 0.0 {
+            return None;
+        }
+    }
+    *cell = c;
+    let (h0, h1) = (h(c), h(c + 1));
+    let (u_lo, u_hi) = (c as f64 * du, (c + 1) as f64 * du);
+    let spare = |u: f64| spare_u(env, kappa_abs, u);
+    let u0 = u_lo + du * (-h0 / (h1 - h0));
+    let f0 = spare(u0);
+    // A bracket of the root around the chord's estimate, widened until the sign changes (within the cell).
+    let mut step = 1e-6 * du;
+    let (lo, hi) = if f0 > 0.0 {
+        let (mut lo, mut f_lo) = (u0, f0);
+        loop {
+            let x = (lo + step).min(u_hi);
+            let f = spare(x);
+            if f <= 0.0 {
+                break ((lo, f_lo), (x, f));
+            }
+            if x >= u_hi {
+                return None;
+            }
+            (lo, f_lo) = (x, f);
+            step *= 16.0;
+        }
+    } else {
+        let (mut hi, mut f_hi) = (u0, f0);
+        loop {
+            let x = (hi - step).max(u_lo);
+            let f = spare(x);
+            if f > 0.0 {
+                break ((x, f), (hi, f_hi));
+            }
+            if x <= u_lo {
+                return None;
+            }
+            (hi, f_hi) = (x, f);
+            step *= 16.0;
+        }
+    };
+    // 1e-9 m/s in speed is 2 v 1e-9 in u.
+    let width = 2.0 * u0.max(du).sqrt() * 1e-9;
+    Some(illinois(spare, lo, hi, width, 200).0.sqrt())
+}
+
+/// [`spare_mps2`] at squared speed `u`.
+fn spare_u(env: &Envelope, kappa_abs: f64, u: f64) -> f64 {
+    let node = env.at_u(u);
+    let ay = u * kappa_abs;
+    let r = ay * node.inv_ay_max_s2pm;
+    let usable = if r < 1.0 {
+        node.ellipse_share(ay)
+    } else {
+        1.0 - r
+    };
+    node.ax_traction_mps2 * usable - node.resist_mps2
 }
 
 /// The traction the ellipse leaves at curvature `kappa_abs` and speed `v`, less the resistance (m/s²):
@@ -367,6 +470,39 @@ mod tests {
                 a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
                 "shares {g} {t}"
             );
+        }
+    }
+
+    /// The track's corner limits (node test, chord, polished in the cell) equal the plain search's to its
+    /// 1e-9 m/s precision along a track-like curvature sequence (smooth corners, kinks, straights, a hairpin),
+    /// for the shipped car and for one with five times its downforce (limits that rise steeply with speed).
+    #[test]
+    fn track_corner_limits_equal_the_plain_search() {
+        let text = include_str!("../../cars/porsche_997_gt3_cup.toml");
+        let winged = text.replace("downforce_area_m2 = 0.90", "downforce_area_m2 = 4.50");
+        assert_ne!(text, winged);
+        let kappa: Vec<f64> = (0..6000)
+            .map(|i| {
+                let s = i as f64;
+                let corner = 0.5 * (1.0 + (s / 97.0).sin()) * 0.08 * (s / 1500.0).cos().powi(2);
+                match i % 700 {
+                    0..=49 => 0.0,
+                    50..=59 => 0.4,
+                    _ => corner + 1e-3 * ((i % 13) as f64 - 6.0).signum() * 1e-2,
+                }
+            })
+            .collect();
+        for car_text in [text, winged.as_str()] {
+            let car = crate::vehicle::Car::from_toml_str("car", car_text).unwrap();
+            let env = Envelope::new(&car);
+            let fast = corner_speeds_mps(&env, &kappa);
+            let mut limited = 0;
+            for (&k, &v) in kappa.iter().zip(&fast) {
+                let plain = corner_speed_mps(&env, k.abs());
+                assert!((v - plain).abs() <= 2e-9, "κ {k}: {v} vs {plain}");
+                limited += usize::from(v < env.top_speed_mps());
+            }
+            assert!(limited > 3000, "{limited} limited points");
         }
     }
 

@@ -22,6 +22,7 @@
 
 pub mod envelope;
 pub mod params;
+mod transfer;
 
 use std::path::Path;
 
@@ -32,7 +33,7 @@ pub use params::{CarParams, DrivenAxle};
 pub use crate::numerics::table::interp;
 
 use crate::error::{Error, Result};
-use crate::numerics::root::illinois;
+use transfer::{fixed_point, AxleLaw};
 
 /// Standard gravity (m/s²), CGPM 1901.
 pub const G_MPS2: f64 = 9.80665;
@@ -207,16 +208,17 @@ impl Car {
 
     /// Grip of one axle (two wheels sharing `fz_axle_n`) with peak coefficient `mu0` (N).
     pub fn axle_grip_n(&self, fz_axle_n: f64, mu0: f64) -> f64 {
+        self.axle_law(mu0).grip_n(fz_axle_n)
+    }
+
+    /// The axle law with peak coefficient `mu0`.
+    fn axle_law(&self, mu0: f64) -> AxleLaw {
         let t = &self.params.tyres;
-        let (k, fz0) = (t.load_sensitivity_ratio, t.nominal_load_n);
-        // Per wheel f(Fz) = μ₀ Fz (1 − k (Fz − Fz₀)/Fz₀), maximal at Fz* = Fz₀ (1 + k) / (2k).
-        let fw = (0.5 * fz_axle_n).max(0.0);
-        let fw = if k > 0.0 {
-            fw.min(fz0 * (1.0 + k) / (2.0 * k))
-        } else {
-            fw
-        };
-        2.0 * mu0 * fw * (1.0 - k * (fw - fz0) / fz0)
+        AxleLaw {
+            mu0,
+            k: t.load_sensitivity_ratio,
+            fz0_n: t.nominal_load_n,
+        }
     }
 
     /// Pure lateral tyre capacity of the car at speed `v` (N).
@@ -235,13 +237,12 @@ impl Car {
         let (f, r) = self.axle_loads_n(v_mps);
         let mu = self.params.tyres.mu_longitudinal_ratio;
         let c = self.transfer_per_n();
+        let law = self.axle_law(mu);
         self.shares.traction()
             * match self.params.driveline.driven_axle {
-                DrivenAxle::Rear => solve_fixed_point(|x| self.axle_grip_n(r + c * x, mu)),
-                DrivenAxle::Front => solve_fixed_point(|x| self.axle_grip_n(f - c * x, mu)),
-                DrivenAxle::All => solve_fixed_point(|x| {
-                    self.axle_grip_n(f - c * x, mu) + self.axle_grip_n(r + c * x, mu)
-                }),
+                DrivenAxle::Rear => fixed_point(&law, &[(r, c)]),
+                DrivenAxle::Front => fixed_point(&law, &[(f, -c)]),
+                DrivenAxle::All => fixed_point(&law, &[(f, -c), (r, c)]),
             }
     }
 
@@ -250,10 +251,7 @@ impl Car {
         let (f, r) = self.axle_loads_n(v_mps);
         let mu = self.params.tyres.mu_longitudinal_ratio;
         let c = self.transfer_per_n();
-        self.shares.brake()
-            * solve_fixed_point(|x| {
-                self.axle_grip_n(f + c * x, mu) + self.axle_grip_n(r - c * x, mu)
-            })
+        self.shares.brake() * fixed_point(&self.axle_law(mu), &[(f, c), (r, -c)])
     }
 
     /// Aerodynamic drag plus rolling resistance on level ground at speed `v` (N).
@@ -356,31 +354,6 @@ impl Car {
             resist_mps2: self.resistance_n(v_mps) / m,
             gear: f64::from(d.gear),
         }
-    }
-}
-
-/// Solves `x = f(x)` for `x ≥ 0` where `f(0) > 0` and `f' < 1` (a contraction guaranteed by validation), to a
-/// relative precision of 1e-12: the root of `g(x) = f(x) − x`, which decreases, bracketed by doubling from
-/// `f(0)` and then shrunk by [`illinois`] (a handful of evaluations on these smooth, piecewise-quadratic tyre
-/// laws, where bisection takes ~45).
-fn solve_fixed_point(f: impl Fn(f64) -> f64) -> f64 {
-    let f0 = f(0.0);
-    if f0 <= 0.0 {
-        return 0.0;
-    }
-    let (mut lo, mut g_lo) = (0.0, f0);
-    let mut hi = f0;
-    let mut g_hi = f(hi) - hi;
-    while g_hi > 0.0 {
-        (lo, g_lo) = (hi, g_hi);
-        hi *= 2.0;
-        g_hi = f(hi) - hi;
-    }
-    let (lo, hi) = illinois(|x| f(x) - x, (lo, g_lo), (hi, g_hi), 1e-12 * hi, 200);
-    if f(hi) == hi {
-        hi
-    } else {
-        0.5 * (lo + hi)
     }
 }
 
@@ -772,51 +745,4 @@ fn validate(p: &CarParams, source: &str) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::cell::Cell;
-
-    /// A named tyre law `x ↦ f(x)`.
-    type Law = (&'static str, Box<dyn Fn(f64) -> f64>);
-
-    /// The fixed point agrees with bisection to its stated precision on the tyre laws' shapes (a
-    /// load-sensitive quadratic, one with its load capped, a linear law) and takes few evaluations.
-    #[test]
-    fn fixed_point_is_precise_and_cheap() {
-        let laws: [Law; 4] = [
-            ("linear", Box::new(|x| 5000.0 + 0.3 * x)),
-            (
-                "quadratic",
-                Box::new(|x| 1.6 * (6000.0 + 0.2 * x) * (1.0 - 0.1 * (6000.0 + 0.2 * x) / 4000.0)),
-            ),
-            (
-                "capped",
-                Box::new(|x| (1.6 * (6000.0 + 0.9 * x)).min(14000.0)),
-            ),
-            (
-                "unloading",
-                Box::new(|x| 1.5 * ((7000.0 - 0.4 * x).max(0.0) + 5000.0 + 0.4 * x)),
-            ),
-        ];
-        for (name, f) in &laws {
-            let calls = Cell::new(0);
-            let x = super::solve_fixed_point(|x| {
-                calls.set(calls.get() + 1);
-                f(x)
-            });
-            let (mut lo, mut hi) = (0.0, 1e6);
-            for _ in 0..200 {
-                let mid = 0.5 * (lo + hi);
-                if f(mid) > mid {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            assert!((x - lo).abs() <= 2e-12 * lo, "{name}: {x} vs {lo}");
-            assert!(calls.get() <= 20, "{name}: {} evaluations", calls.get());
-        }
-    }
 }
