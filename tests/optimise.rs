@@ -253,3 +253,50 @@ fn optimised_car_file_laps_as_reported() {
         "run {lap}, file says {final_lap}"
     );
 }
+
+/// `--reoptimise-line`: the car's width sets only the bounds of its own racing line (a point mass has no
+/// width otherwise), so with the base car's line held fixed the width changes nothing and the optimiser stays
+/// at the start, while with each car's own line a narrower car has more road and the optimiser goes to the
+/// lower bound, faster. The output and the written file say which was done.
+#[test]
+fn reoptimised_line_is_recomputed_per_evaluated_car() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str], sub: &str| {
+        let out = dir.path().join(sub);
+        let mut args = vec![
+            "optimise",
+            "--car",
+            CAR,
+            "--track",
+            "tracks/oschersleben.csv",
+            "--line",
+            "min-curvature",
+            "--vary",
+            "chassis.width_m",
+            "--bound",
+            "chassis.width_m=1.6:2.2",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = lapsim(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(out.join("porsche_997_gt3_cup_optimised.toml")).unwrap();
+        let width: f64 = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("width_m = "))
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        (String::from_utf8_lossy(&o.stdout).into_owned(), text, width)
+    };
+    let (fixed_out, fixed_text, fixed_width) = run(&[], "fixed");
+    let (own_out, own_text, own_width) = run(&["--reoptimise-line"], "own");
+    assert!(fixed_out.contains("held fixed"), "{fixed_out}");
+    assert!(fixed_out.contains("no faster car found"), "{fixed_out}");
+    assert_eq!(fixed_width, 1.852, "{fixed_text}");
+    assert!(own_out.contains("its own racing line"), "{own_out}");
+    assert!(own_text.contains("--reoptimise-line"), "{own_text}");
+    assert!((own_width - 1.6).abs() < 1e-3, "{own_text}");
+}
