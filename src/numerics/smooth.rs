@@ -3,8 +3,8 @@
 //! For samples `y` on a closed loop, the smoothed `z` minimises `Σ (y_i − z_i)² + λ Σ (Δ² z_i)²` with the
 //! cyclic second difference `Δ² z_i = z_{i−1} − 2 z_i + z_{i+1}`. It is the discrete form of the cubic
 //! smoothing spline (penalty `∫ z''² ds`); the solution is `(I + λ DᵀD) z = y`, a cyclic pentadiagonal,
-//! symmetric positive-definite system, solved here by a sparse Cholesky factorisation (nalgebra-sparse; the
-//! wrap-around only fills the last two columns, so the factor stays O(n)).
+//! symmetric positive-definite system, solved here by the cyclic band Cholesky factor of [`super::banded`]
+//! (the wrap-around only fills the last two rows, so the factor stays O(n)).
 //!
 //! Its frequency response is `H(ω) = 1 / (1 + λ (2 − 2 cos ω)²) ≈ 1 / (1 + λ ω⁴)`, so the half-power point lies at
 //! the wavelength `L_c = 2π h λ^{1/4}` for a step `h`. lapsim sets the smoothing by this *cutoff wavelength in
@@ -13,14 +13,20 @@
 //! References: E. T. Whittaker, "On a new method of graduation", Proc. Edinburgh Math. Soc. 41 (1923);
 //! P. H. C. Eilers, "A perfect smoother", Anal. Chem. 75 (2003) 3631–3636.
 
-use nalgebra::DMatrix;
-use nalgebra_sparse::{factorization::CscCholesky, CooMatrix, CscMatrix};
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 
+use super::banded::CyclicBandCholesky;
 use crate::error::{Error, Result};
+
+/// The factor: the cyclic band one from six samples, a dense one below (where the band wraps onto itself).
+enum Factor {
+    Band(CyclicBandCholesky),
+    Dense(Cholesky<f64, Dyn>),
+}
 
 /// A factorised periodic Whittaker smoother for `n` samples.
 pub struct PeriodicSmoother {
-    chol: CscCholesky<f64>,
+    factor: Factor,
     n: usize,
 }
 
@@ -37,32 +43,44 @@ impl PeriodicSmoother {
                 "smoother needs at least 5 samples and a finite λ ≥ 0 (got n = {n}, λ = {lambda})"
             )));
         }
-        let mut coo = CooMatrix::new(n, n);
-        for i in 0..n {
-            coo.push(i, i, 1.0 + 6.0 * lambda);
-            for (off, w) in [(1, -4.0 * lambda), (2, lambda)] {
-                coo.push(i, (i + off) % n, w);
-                coo.push(i, (i + n - off) % n, w);
+        // Entry (i, j) of I + λ DᵀD by cyclic distance: 1 + 6λ, −4λ, λ.
+        let entry = |i: usize, j: usize| {
+            let d = i.abs_diff(j).min(n - i.abs_diff(j));
+            match d {
+                0 => 1.0 + 6.0 * lambda,
+                1 => -4.0 * lambda,
+                2 => lambda,
+                _ => 0.0,
             }
-        }
-        let csc = CscMatrix::from(&coo);
-        let chol = CscCholesky::factor(&csc)
-            .map_err(|e| Error::Numerics(format!("smoother factorisation failed: {e}")))?;
-        Ok(Self { chol, n })
+        };
+        let fail =
+            || Error::Numerics("smoother factorisation failed: not positive definite".into());
+        let factor = if n >= 6 {
+            Factor::Band(CyclicBandCholesky::factor(n, entry).ok_or_else(fail)?)
+        } else {
+            Factor::Dense(DMatrix::from_fn(n, n, entry).cholesky().ok_or_else(fail)?)
+        };
+        Ok(Self { factor, n })
     }
 
     /// Smooths several columns of `n` samples each at once.
     pub fn smooth(&self, columns: &[&[f64]]) -> Vec<Vec<f64>> {
-        let mut b = DMatrix::zeros(self.n, columns.len());
-        for (j, col) in columns.iter().enumerate() {
-            assert_eq!(col.len(), self.n, "column length must match the smoother");
-            for (i, &v) in col.iter().enumerate() {
-                b[(i, j)] = v;
-            }
-        }
-        let z = self.chol.solve(&b);
-        (0..columns.len())
-            .map(|j| z.column(j).iter().copied().collect())
+        columns
+            .iter()
+            .map(|col| {
+                assert_eq!(col.len(), self.n, "column length must match the smoother");
+                match &self.factor {
+                    Factor::Band(f) => {
+                        let mut b = col.to_vec();
+                        f.solve(&mut b);
+                        b
+                    }
+                    Factor::Dense(f) => f
+                        .solve(&DVector::from_column_slice(col))
+                        .as_slice()
+                        .to_vec(),
+                }
+            })
             .collect()
     }
 }
@@ -89,8 +107,10 @@ mod tests {
 
     #[test]
     fn constants_pass_unchanged() {
-        let s = PeriodicSmoother::new(20, 1e4).unwrap();
-        let z = &s.smooth(&[&[3.5; 20]])[0];
-        assert!(z.iter().all(|v| (v - 3.5).abs() < 1e-9));
+        for n in [5, 6, 20] {
+            let s = PeriodicSmoother::new(n, 1e4).unwrap();
+            let z = &s.smooth(&[&vec![3.5; n]])[0];
+            assert!(z.iter().all(|v| (v - 3.5).abs() < 1e-9), "n = {n}");
+        }
     }
 }

@@ -179,7 +179,7 @@ impl CornerTable {
     }
 }
 
-/// `ln |κ|` and `1 / |κ|` at each point of a track (−∞ and ∞ on a straight): where each point falls in a
+/// `ln |κ|` and `1 / |κ|` of the corner-limit curvature at each point of a track ([`Track::apex_curvature_1pm`]; −∞ and ∞ on a straight): where each point falls in a
 /// [`CornerTable`] and the factor from `v² κ` to `v²`, computed once per track rather than once per lap.
 #[derive(Debug, Clone)]
 pub struct LogCurvature {
@@ -192,7 +192,7 @@ pub struct LogCurvature {
 impl LogCurvature {
     /// The log-curvature of `track`.
     pub fn new(track: &Track) -> Self {
-        let k = track.curvature_1pm();
+        let k = track.apex_curvature_1pm();
         Self {
             log_abs: k.iter().map(|k| k.abs().ln()).collect(),
             inv_abs: k.iter().map(|k| 1.0 / k.abs()).collect(),
@@ -386,8 +386,9 @@ fn corner_speed_near(env: &Envelope, kappa_abs: f64, v_top: f64, guess: Option<f
 /// acceleration of the apex, not with grip to spare). The nearest sample of the limit is too fast by
 /// `u'' δ² / 2` for an apex `δ` from the point (up to half a step); without this the lap's apex error is
 /// second order in the step but large and erratic in it (it depends on where the points fall). No
-/// allocation: the original neighbour values are carried along.
-pub(super) fn refine_apexes(u: &mut [f64], kappa: &mut [f64]) {
+/// allocation: the original neighbour values are carried along. Points that carry their cell's exact peak
+/// curvature (`exact`, see [`Track::apex_exact`]) already hold the apex's limit and stay.
+pub(super) fn refine_apexes(u: &mut [f64], kappa: &mut [f64], exact: &[bool]) {
     let n = u.len();
     if n < 3 {
         return;
@@ -400,7 +401,7 @@ pub(super) fn refine_apexes(u: &mut [f64], kappa: &mut [f64]) {
         let (kb, kc) = (kappa[i], if i + 1 < n { kappa[i + 1] } else { kfirst });
         let d2 = prev - 2.0 * b + c;
         // Strictly below the point before: of two equal samples at a minimum, only the first is lowered.
-        if b < prev && b <= c && d2 > 0.0 {
+        if b < prev && b <= c && d2 > 0.0 && !exact[i] {
             u[i] = b - (c - prev) * (c - prev) / (8.0 * d2);
             let kd2 = kprev - 2.0 * kb + kc;
             if kb >= kprev && kb >= kc && kd2 < 0.0 {
@@ -520,7 +521,7 @@ mod tests {
                 })
                 .collect();
             let orig = u.clone();
-            super::refine_apexes(&mut u, &mut vec![0.0; 100]);
+            super::refine_apexes(&mut u, &mut vec![0.0; 100], &[false; 100]);
             let imin = (0..100)
                 .min_by(|&a, &b| orig[a].total_cmp(&orig[b]))
                 .unwrap();

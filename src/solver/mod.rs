@@ -174,7 +174,7 @@ impl<'a> LapSolver<'a> {
     /// The solver of `tables` with the corner limits of [`corner_speed_mps`], each searched near its
     /// neighbour's.
     fn from_tables(track: &'a Track, tables: Cow<'a, Tables>) -> Self {
-        let v_corner = corner::corner_speeds_mps(tables.envelope(), track.curvature_1pm());
+        let v_corner = corner::corner_speeds_mps(tables.envelope(), track.apex_curvature_1pm());
         Self::with_corner_speeds(track, tables, v_corner)
     }
 
@@ -240,7 +240,7 @@ impl<'a> LapSolver<'a> {
         for (g, s) in ws.g_sin.iter_mut().zip(track.gradient()) {
             *g = G_MPS2 * s;
         }
-        corner::refine_apexes(&mut ws.u_corner, &mut ws.kappa_abs);
+        corner::refine_apexes(&mut ws.u_corner, &mut ws.kappa_abs, track.apex_exact());
         ws.u_lim.copy_from_slice(&ws.u_corner);
         Self {
             track,

@@ -16,6 +16,7 @@
 //! the x axis; `gradient` is sin θ of the slope, positive uphill.
 
 pub mod centerline;
+mod interpolated;
 pub mod reader;
 
 pub use centerline::Centerline;
@@ -30,6 +31,9 @@ use crate::numerics::spline;
 pub const MIN_STEP_M: f64 = 0.01;
 /// Most points a track may have (memory and time stay bounded: 2 million points is 0.01 m on 20 km).
 pub const MAX_POINTS: usize = 2_000_000;
+/// Grid on which a centreline is smoothed (m), whatever the lap step: the path is then the same at every
+/// step. 1 m is the default step (the grid the smoother was set up on) and 1/20 of the default wavelength.
+pub const SMOOTHING_GRID_M: f64 = 0.25;
 /// Longest allowed step (m): coarser steps cannot represent a hairpin.
 pub const MAX_STEP_M: f64 = 10.0;
 
@@ -71,8 +75,27 @@ pub struct Track {
     w_left_m: Vec<f64>,
     z_m: Vec<f64>,
     gradient: Vec<f64>,
+    /// Per point: the curvature of its corner limit (see [`Track::apex_curvature_1pm`]).
+    apex_curvature_1pm: Vec<f64>,
+    /// Per point: its cell's curvature peak is exact (see [`Track::apex_exact`]).
+    apex_exact: Vec<bool>,
     /// Index where each sector after the first starts; empty: three equal thirds.
     sector_starts: Vec<usize>,
+}
+
+/// A track's sampled geometry before its elevation becomes a gradient.
+struct Geometry {
+    step_m: f64,
+    length_m: f64,
+    x_m: Vec<f64>,
+    y_m: Vec<f64>,
+    heading_rad: Vec<f64>,
+    curvature_1pm: Vec<f64>,
+    apex_curvature_1pm: Vec<f64>,
+    apex_exact: Vec<bool>,
+    w_right_m: Vec<f64>,
+    w_left_m: Vec<f64>,
+    z_m: Option<Vec<f64>>,
 }
 
 impl Track {
@@ -131,9 +154,8 @@ impl Track {
             ));
         }
 
-        // 1. Linear resampling of the closed polyline at a uniform step h.
+        // 1. A periodic cubic spline through the points in their chord length.
         let n = ((poly_len / step).round() as usize).max(centerline::MIN_POINTS);
-        let h = poly_len / n as f64;
         let m = centerline.len();
         let mut s_raw = Vec::with_capacity(m + 1);
         s_raw.push(0.0);
@@ -148,83 +170,91 @@ impl Track {
             c.push(v[0]);
             c
         };
-        let grid: Vec<f64> = (0..n).map(|k| k as f64 * h).collect();
         // Positions and elevation through a periodic cubic spline in the chord length (no vertex kinks to
         // alias against the grid); widths linearly.
         let mut cols: Vec<&[f64]> = vec![centerline.x_m(), centerline.y_m()];
         if let Some(z) = centerline.z_m() {
             cols.push(z);
         }
-        let mut sampled = spline::PeriodicSpline::new(&s_raw[..m], poly_len, &cols)?
-            .sample(&grid)
-            .into_iter();
-        let x0 = sampled.next().unwrap_or_default();
-        let y0 = sampled.next().unwrap_or_default();
-        let z0 = sampled.next();
-        let wr = resample(&s_raw, &closed(centerline.w_right_m()), &grid);
-        let wlft = resample(&s_raw, &closed(centerline.w_left_m()), &grid);
-
-        // 2. Periodic smoothing with a cutoff wavelength in metres.
-        let (xs, ys, zs) = if wl > 0.0 {
-            let smoother = PeriodicSmoother::new(n, PeriodicSmoother::lambda_for(wl, h))?;
-            let mut cols: Vec<&[f64]> = vec![&x0, &y0];
-            if let Some(z) = &z0 {
-                cols.push(z);
-            }
-            let mut out = smoother.smooth(&cols).into_iter();
-            let xs = out.next().unwrap_or_default();
-            let ys = out.next().unwrap_or_default();
-            (xs, ys, out.next())
+        let sp = spline::PeriodicSpline::new(&s_raw[..m], poly_len, &cols)?;
+        let has_z = centerline.z_m().is_some();
+        // 2. The path: the spline itself (no smoothing: a line driven as given), or the spline through its
+        // samples smoothed on a fixed grid. 3. Sampled exactly at a uniform arc-length step.
+        let (p, chord) = if wl == 0.0 {
+            let p = interpolated::sample(&sp, has_z, n)?;
+            let chord = p.t.clone();
+            (p, chord)
         } else {
-            (x0, y0, z0)
-        };
-
-        // 3. Curvature and heading by central differences in the (uniform) parameter.
-        let mut kappa = vec![0.0; n];
-        let mut hx = vec![0.0; n];
-        let mut hy = vec![0.0; n];
-        for i in 0..n {
-            let (p, q) = ((i + n - 1) % n, (i + 1) % n);
-            let dx = (xs[q] - xs[p]) / (2.0 * h);
-            let dy = (ys[q] - ys[p]) / (2.0 * h);
-            let ddx = (xs[q] - 2.0 * xs[i] + xs[p]) / (h * h);
-            let ddy = (ys[q] - 2.0 * ys[i] + ys[p]) / (h * h);
-            let speed = dx.hypot(dy);
-            if speed < 1e-9 {
-                return Err(Error::Track {
-                    source_name: centerline.source_name().into(),
-                    message: format!(
-                        "the smoothed centreline degenerates near s = {:.1} m (the loop folds onto itself)",
-                        i as f64 * h
-                    ),
-                });
+            // The smoothing grid does not follow the lap step, so that the path (and the lap) converges as
+            // the step shrinks; at the default 1 m step it is the step's own grid.
+            let ns = ((poly_len / SMOOTHING_GRID_M).round() as usize).max(centerline::MIN_POINTS);
+            let hs = poly_len / ns as f64;
+            let grid: Vec<f64> = (0..ns).map(|k| k as f64 * hs).collect();
+            let raw = sp.sample(&grid);
+            let smoother = PeriodicSmoother::new(ns, PeriodicSmoother::lambda_for(wl, hs))?;
+            let smoothed = smoother.smooth(&raw.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            let (xs, ys) = (&smoothed[0], &smoothed[1]);
+            let mut t2 = Vec::with_capacity(ns + 1);
+            t2.push(0.0);
+            for i in 0..ns {
+                let j = (i + 1) % ns;
+                let d = (xs[j] - xs[i]).hypot(ys[j] - ys[i]);
+                if d < 1e-9 {
+                    return Err(Error::Track {
+                        source_name: centerline.source_name().into(),
+                        message: format!(
+                            "the smoothed centreline degenerates near s = {:.1} m (the loop folds onto itself)",
+                            i as f64 * hs
+                        ),
+                    });
+                }
+                t2.push(t2[i] + d);
             }
-            kappa[i] = (dx * ddy - dy * ddx) / speed.powi(3);
-            hx[i] = dx / speed;
-            hy[i] = dy / speed;
-        }
+            let sp2 = spline::PeriodicSpline::new(
+                &t2[..ns],
+                t2[ns],
+                &smoothed.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+            )?;
+            let p = interpolated::sample(&sp2, has_z, n)?;
+            // Each sample's parameter on the input's spline (for the widths): linear between the grid's.
+            let mut grid_closed = grid;
+            grid_closed.push(poly_len);
+            let chord = resample(&t2, &grid_closed, &p.t);
+            (p, chord)
+        };
+        let w_right_m = resample(&s_raw, &closed(centerline.w_right_m()), &chord);
+        let w_left_m = resample(&s_raw, &closed(centerline.w_left_m()), &chord);
+        Ok(Self::assemble(
+            centerline,
+            options,
+            poly_len,
+            Geometry {
+                step_m: p.length_m / n as f64,
+                length_m: p.length_m,
+                x_m: p.x_m,
+                y_m: p.y_m,
+                heading_rad: p.heading_rad,
+                curvature_1pm: p.curvature_1pm,
+                apex_curvature_1pm: p.apex_curvature_1pm,
+                apex_exact: p.apex_exact,
+                w_right_m,
+                w_left_m,
+                z_m: p.z_m,
+            },
+        ))
+    }
 
-        // 4. Resample the smoothed loop at a uniform arc-length step.
-        let mut s_sm = Vec::with_capacity(n + 1);
-        s_sm.push(0.0);
-        for i in 0..n {
-            let j = (i + 1) % n;
-            s_sm.push(s_sm[i] + (xs[j] - xs[i]).hypot(ys[j] - ys[i]));
-        }
-        let length = s_sm[n];
-        let h2 = length / n as f64;
-        let grid2: Vec<f64> = (0..n).map(|k| k as f64 * h2).collect();
-        let r = |v: &[f64]| resample(&s_sm, &closed(v), &grid2);
-        let x_m = r(&xs);
-        let y_m = r(&ys);
-        let curvature_1pm = r(&kappa);
-        let hx2 = r(&hx);
-        let hy2 = r(&hy);
-        let heading_rad = hx2.iter().zip(&hy2).map(|(c, s)| s.atan2(*c)).collect();
-        let w_right_m = r(&wr);
-        let w_left_m = r(&wlft);
-        let (z_m, has_elevation) = match zs {
-            Some(z) => (r(&z), true),
+    /// The track from its sampled geometry: elevation (level if none) and gradient, name.
+    fn assemble(
+        centerline: &Centerline,
+        options: TrackOptions,
+        polyline_length_m: f64,
+        g: Geometry,
+    ) -> Self {
+        let n = g.x_m.len();
+        let h2 = g.step_m;
+        let (z_m, has_elevation) = match g.z_m {
+            Some(z) => (z, true),
             None => (vec![0.0; n], false),
         };
         let gradient = (0..n)
@@ -239,25 +269,27 @@ impl Track {
                 || centerline.source_name().to_string(),
                 |s| s.to_string_lossy().into_owned(),
             );
-        Ok(Self {
+        Self {
             name,
             source_name: centerline.source_name().into(),
             options,
             step_m: h2,
-            length_m: length,
-            polyline_length_m: poly_len,
+            length_m: g.length_m,
+            polyline_length_m,
             has_elevation,
-            s_m: grid2,
-            x_m,
-            y_m,
-            heading_rad,
-            curvature_1pm,
-            w_right_m,
-            w_left_m,
+            s_m: (0..n).map(|k| k as f64 * h2).collect(),
+            x_m: g.x_m,
+            y_m: g.y_m,
+            heading_rad: g.heading_rad,
+            apex_curvature_1pm: g.apex_curvature_1pm,
+            curvature_1pm: g.curvature_1pm,
+            w_right_m: g.w_right_m,
+            w_left_m: g.w_left_m,
             z_m,
             gradient,
+            apex_exact: g.apex_exact,
             sector_starts: Vec::new(),
-        })
+        }
     }
 
     /// Short name (the file stem), used in output file names.
@@ -315,6 +347,19 @@ impl Track {
     /// Signed curvature (1/m), positive turning left.
     pub fn curvature_1pm(&self) -> &[f64] {
         &self.curvature_1pm
+    }
+    /// Per point, the curvature of its corner limit (1/m, signed): where the point's cell (the half-step
+    /// either side) holds a local maximum of `|κ|` of the path between the points, that maximum
+    /// ([`Track::apex_exact`]); elsewhere the point's own curvature. The speed limit of a cell is its lowest;
+    /// the dynamics use [`Track::curvature_1pm`].
+    pub fn apex_curvature_1pm(&self) -> &[f64] {
+        &self.apex_curvature_1pm
+    }
+    /// Per point: whether [`Track::apex_curvature_1pm`] holds its cell's exact curvature peak. A path built
+    /// without smoothing (a racing line) has them from its spline; the solver takes them as the apexes'
+    /// limits as they are instead of estimating the vertex between points.
+    pub fn apex_exact(&self) -> &[bool] {
+        &self.apex_exact
     }
     /// Distance to the right edge (m).
     pub fn w_right_m(&self) -> &[f64] {
