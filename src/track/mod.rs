@@ -2,9 +2,12 @@
 //! curvature, widths and gradient at every point.
 //!
 //! Pipeline: [`Centerline`] (validated survey points) → periodic cubic spline through them in the chord
-//! length, sampled at the step `h` ([`crate::numerics::spline`]) → periodic Whittaker smoothing of x(s), y(s) and z(s) with a cutoff wavelength in metres
-//! ([`crate::numerics::smooth`]) → curvature `κ = (x'y'' − y'x'') / (x'² + y'²)^{3/2}` by central differences →
-//! second resampling to a uniform step on the smoothed loop.
+//! length ([`crate::numerics::spline`]) → sampled on a fixed [`SMOOTHING_GRID_M`] grid and smoothed by a
+//! periodic Whittaker smoother with a cutoff wavelength in metres ([`crate::numerics::smooth`]) → a spline
+//! through the smoothed points, sampled exactly at a uniform arc-length step with its own heading and
+//! curvature `κ = (x'y'' − y'x'') / (x'² + y'²)^{3/2}`, each point's cell carrying the spline's curvature peak
+//! for its corner limit (`interpolated`). A line (no smoothing) skips the smoother: its own spline is sampled.
+//! The path does not depend on the step, so the lap converges as the step shrinks.
 //!
 //! Survey points are noisy, and a polyline through them has all its curvature at the vertices: raw finite
 //! differences give spikes that would ruin a quasi-steady-state lap. The smoother removes wavelengths shorter
