@@ -228,3 +228,67 @@ fn lap_is_smooth_in_the_car_parameters() {
         assert!(max_d2 < 0.01 * mean_d1, "{name}: second differences {d2:?}");
     }
 }
+
+/// Each point's corner-limit curvature is its cell's peak: on TUM's Oschersleben line (a spline through
+/// points ~5 m apart, its curvature kinked at each) built at 1 m, against the same path sampled every 0.02 m
+/// (the same spline, the same arc length), every cell's largest |κ| on the fine samples is matched by the
+/// point's corner-limit curvature (to what the fine sampling can resolve), never exceeded by more than that,
+/// and the point's own curvature is the fine path's near the same arc length.
+#[test]
+fn cell_peaks_match_a_fine_sampling() {
+    let car = gt3_cup();
+    let centerline = Centerline::from_file(&project_path("tracks/oschersleben.csv")).unwrap();
+    let line = LinePath::File(project_path("tests/data/oschersleben_raceline_tum.csv"));
+    let build = |step_m: f64| {
+        let options = TrackOptions {
+            step_m,
+            ..TrackOptions::default()
+        };
+        path_track(&centerline, &line, &car, options).unwrap().0
+    };
+    let (coarse, fine) = (build(1.0), build(0.02));
+    assert!((coarse.length_m() - fine.length_m()).abs() < 1e-6);
+    let (n, nf) = (coarse.len(), fine.len());
+    let (h, hf) = (coarse.step_m(), fine.step_m());
+    let kf = fine.curvature_1pm();
+    // Largest change of |κ| between fine samples: what the fine sampling can miss of a peak.
+    let resolution = kf
+        .windows(2)
+        .map(|w| (w[1].abs() - w[0].abs()).abs())
+        .fold(0.0_f64, f64::max);
+    let (mut worst_peak, mut worst_point) = (0.0_f64, 0.0_f64);
+    let mut flagged = 0;
+    for i in 0..n {
+        let s = i as f64 * h;
+        let lo = ((s - 0.5 * h) / hf).ceil() as i64;
+        let hi = ((s + 0.5 * h) / hf).floor() as i64;
+        let fine_max = (lo..=hi)
+            .map(|j| kf[j.rem_euclid(nf as i64) as usize].abs())
+            .fold(0.0_f64, f64::max);
+        let apex = coarse.apex_curvature_1pm()[i].abs();
+        assert!(
+            apex <= fine_max + resolution,
+            "point {i}: corner-limit |κ| {apex} above the cell's {fine_max}"
+        );
+        if coarse.apex_exact()[i] {
+            flagged += 1;
+            worst_peak = worst_peak.max(fine_max - apex);
+        }
+        let j = (s / hf).round() as usize % nf;
+        worst_point = worst_point.max((coarse.curvature_1pm()[i] - kf[j]).abs());
+    }
+    println!(
+        "{flagged} flagged cells; largest peak shortfall {worst_peak:.2e} 1/m, point curvature \
+         difference {worst_point:.2e} 1/m, fine resolution {resolution:.2e} 1/m"
+    );
+    // Oschersleben has some fifteen corners, several with more than one peak.
+    assert!(flagged >= 20, "{flagged} flagged cells");
+    assert!(
+        worst_peak <= resolution,
+        "a cell's peak missed by {worst_peak}"
+    );
+    assert!(
+        worst_point <= resolution,
+        "point curvature differs by {worst_point}"
+    );
+}

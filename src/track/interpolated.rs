@@ -13,7 +13,6 @@
 //! estimating a vertex between points. The point keeps its own curvature for the dynamics (the lateral
 //! demand of the steps either side): the geometry stays exact, only the cell's speed limit is its lowest.
 
-use crate::error::Result;
 use crate::numerics::spline::PeriodicSpline;
 
 /// Gauss–Legendre nodes and weights on [−1, 1], five points (exact for polynomials of degree 9; Abramowitz &
@@ -99,7 +98,7 @@ impl Path<'_> {
 
 /// Samples the spline `sp` (columns x, y and, if `has_z`, z) at `n` points a uniform arc length apart,
 /// starting at its first knot.
-pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Result<Sampled> {
+pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Sampled {
     let path = Path { sp };
     let m = sp.knots().len();
     // Arc length at each knot.
@@ -202,7 +201,7 @@ pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Result<Sampl
             out.apex_exact[i] = true;
         }
     }
-    Ok(out)
+    out
 }
 
 /// Signed curvature from `(x', y', x'', y'')`: `(x'y'' − y'x'') / (x'² + y'²)^{3/2}`.

@@ -184,7 +184,7 @@ impl Track {
         // 2. The path: the spline itself (no smoothing: a line driven as given), or the spline through its
         // samples smoothed on a fixed grid. 3. Sampled exactly at a uniform arc-length step.
         let (p, chord) = if wl == 0.0 {
-            let p = interpolated::sample(&sp, has_z, n)?;
+            let p = interpolated::sample(&sp, has_z, n);
             let chord = p.t.clone();
             (p, chord)
         } else {
@@ -218,7 +218,7 @@ impl Track {
                 t2[ns],
                 &smoothed.iter().map(Vec::as_slice).collect::<Vec<_>>(),
             )?;
-            let p = interpolated::sample(&sp2, has_z, n)?;
+            let p = interpolated::sample(&sp2, has_z, n);
             // Each sample's parameter on the input's spline (for the widths): linear between the grid's.
             let mut grid_closed = grid;
             grid_closed.push(poly_len);
