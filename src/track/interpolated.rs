@@ -8,7 +8,8 @@
 //! that does not meet the knot miss it by O(h): the lap was first-order in the step (TUM's Oschersleben line
 //! 30 ms fast at 1 m). Here the curvature at every point is the spline's own (`κ = (x'y'' − y'x'') / |r'|³`),
 //! the arc length is integrated (Gauss–Legendre), and every local maximum of `|κ|` along the spline (at a knot
-//! or between knots) is found and given to the point whose cell (the half-step either side) holds it as the
+//! or between knots; as resolved by samples at every knot and at most 1 m apart, refined by golden section)
+//! is found and given to the point whose cell (the half-step either side) holds it as the
 //! curvature of its corner limit, flagged so the solver takes it as the apex's exact limit instead of
 //! estimating a vertex between points. The point keeps its own curvature for the dynamics (the lateral
 //! demand of the steps either side): the geometry stays exact, only the cell's speed limit is its lowest.
@@ -49,6 +50,9 @@ pub(super) struct Sampled {
     pub apex_exact: Vec<bool>,
     /// Arc length of the loop (m).
     pub length_m: f64,
+    /// Where the path degenerates, if it does: the arc length (m) of the first sample whose `|r'|` vanishes
+    /// (below 1e-9) or whose curvature is not finite (a cusp of the spline).
+    pub degenerate_at_m: Option<f64>,
 }
 
 /// The spline of a path with its geometry along the parameter.
@@ -121,6 +125,7 @@ pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Sampled {
         apex_curvature_1pm: Vec::new(),
         apex_exact: vec![false; n],
         length_m,
+        degenerate_at_m: None,
     };
     let mut k = 0;
     for i in 0..n {
@@ -149,8 +154,12 @@ pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Sampled {
         if let Some(z) = &mut out.z_m {
             z.push(sp.eval(2, k, t)[0]);
         }
+        let kappa = curvature_of([x1, y1, x2, y2]);
+        if out.degenerate_at_m.is_none() && (x1.hypot(y1) < 1e-9 || !kappa.is_finite()) {
+            out.degenerate_at_m = Some(s);
+        }
         out.heading_rad.push(y1.atan2(x1));
-        out.curvature_1pm.push(curvature_of([x1, y1, x2, y2]));
+        out.curvature_1pm.push(kappa);
     }
 
     out.apex_curvature_1pm = out.curvature_1pm.clone();
