@@ -127,6 +127,41 @@ fn band_at(band: &[[f64; 3]], i: usize, p: usize) -> f64 {
     band[i][p + 2 - i]
 }
 
+/// A factor of a symmetric positive-definite cyclic band matrix of any size: [`CyclicBandCholesky`] from six
+/// rows, a dense Cholesky factor below (where the band wraps onto itself). The spline's and the smoother's
+/// systems go through it.
+pub enum CyclicFactor {
+    /// Six rows or more.
+    Band(CyclicBandCholesky),
+    /// Fewer than six rows.
+    Dense(nalgebra::Cholesky<f64, nalgebra::Dyn>),
+}
+
+impl CyclicFactor {
+    /// Factorises the `n × n` matrix with the symmetric entries `a(i, j)` (zero outside the cyclic band of
+    /// half bandwidth 2); `None` if it is not positive definite.
+    pub fn factor(n: usize, a: impl Fn(usize, usize) -> f64) -> Option<Self> {
+        if n >= 6 {
+            CyclicBandCholesky::factor(n, a).map(Self::Band)
+        } else {
+            nalgebra::DMatrix::from_fn(n, n, a)
+                .cholesky()
+                .map(Self::Dense)
+        }
+    }
+
+    /// Solves `A x = b` in place.
+    pub fn solve(&self, b: &mut [f64]) {
+        match self {
+            Self::Band(f) => f.solve(b),
+            Self::Dense(f) => {
+                let x = f.solve(&nalgebra::DVector::from_column_slice(b));
+                b.copy_from_slice(x.as_slice());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,20 +13,12 @@
 //! References: E. T. Whittaker, "On a new method of graduation", Proc. Edinburgh Math. Soc. 41 (1923);
 //! P. H. C. Eilers, "A perfect smoother", Anal. Chem. 75 (2003) 3631–3636.
 
-use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
-
-use super::banded::CyclicBandCholesky;
+use super::banded::CyclicFactor;
 use crate::error::{Error, Result};
-
-/// The factor: the cyclic band one from six samples, a dense one below (where the band wraps onto itself).
-enum Factor {
-    Band(CyclicBandCholesky),
-    Dense(Cholesky<f64, Dyn>),
-}
 
 /// A factorised periodic Whittaker smoother for `n` samples.
 pub struct PeriodicSmoother {
-    factor: Factor,
+    factor: CyclicFactor,
     n: usize,
 }
 
@@ -55,11 +47,7 @@ impl PeriodicSmoother {
         };
         let fail =
             || Error::Numerics("smoother factorisation failed: not positive definite".into());
-        let factor = if n >= 6 {
-            Factor::Band(CyclicBandCholesky::factor(n, entry).ok_or_else(fail)?)
-        } else {
-            Factor::Dense(DMatrix::from_fn(n, n, entry).cholesky().ok_or_else(fail)?)
-        };
+        let factor = CyclicFactor::factor(n, entry).ok_or_else(fail)?;
         Ok(Self { factor, n })
     }
 
@@ -76,12 +64,7 @@ impl PeriodicSmoother {
                 assert_eq!(col.len(), self.n, "column length must match the smoother");
                 let mean = col.iter().sum::<f64>() / self.n as f64;
                 let mut b: Vec<f64> = col.iter().map(|v| v - mean).collect();
-                match &self.factor {
-                    Factor::Band(f) => f.solve(&mut b),
-                    Factor::Dense(f) => {
-                        b = f.solve(&DVector::from_vec(b)).as_slice().to_vec();
-                    }
-                }
+                self.factor.solve(&mut b);
                 b.iter_mut().for_each(|v| *v += mean);
                 b
             })

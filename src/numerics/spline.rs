@@ -13,9 +13,7 @@
 //! Reference: C. de Boor, *A Practical Guide to Splines* (1978), ch. IV (cubic spline interpolation, periodic
 //! end conditions).
 
-use nalgebra::DMatrix;
-
-use super::banded::CyclicBandCholesky;
+use super::banded::CyclicFactor;
 
 use crate::error::{Error, Result};
 
@@ -47,8 +45,8 @@ impl PeriodicSpline {
             ));
         }
         let prev = |i: usize| if i == 0 { n - 1 } else { i - 1 };
-        // The cyclic tridiagonal matrix (within the cyclic band factor's half bandwidth of 2; it needs six
-        // knots, smaller loops are padded by nothing and go through the dense path below).
+        // The cyclic tridiagonal matrix (within the cyclic band factor's half bandwidth of 2; the neighbours
+        // of a point never coincide, as the knots are at least three).
         let entry = |i: usize, j: usize| {
             if i == j {
                 2.0 * (h[prev(i)] + h[i])
@@ -60,53 +58,22 @@ impl PeriodicSpline {
                 0.0
             }
         };
-        let rhs = |y: &[f64]| -> Vec<f64> {
-            (0..n)
-                .map(|i| {
-                    let (j, p) = ((i + 1) % n, prev(i));
-                    6.0 * ((y[j] - y[i]) / h[i] - (y[i] - y[p]) / h[p])
-                })
-                .collect()
-        };
-        let m: Vec<Vec<f64>> = if n >= 6 {
-            let chol = CyclicBandCholesky::factor(n, entry).ok_or_else(|| {
-                Error::Numerics("spline factorisation failed: not positive definite".into())
-            })?;
-            ys.iter()
-                .map(|y| {
-                    let mut b = rhs(y);
-                    chol.solve(&mut b);
-                    b
-                })
-                .collect()
-        } else {
-            let a = DMatrix::from_fn(n, n, |i, j| {
-                // Both triangles (with n < 6 the cyclic neighbours can coincide: sum them).
-                let mut v = if i == j {
-                    2.0 * (h[prev(i)] + h[i])
-                } else {
-                    0.0
-                };
-                if j == prev(i) && i != j {
-                    v += h[j];
-                }
-                if i == prev(j) && i != j {
-                    v += h[i];
-                }
-                v
-            });
-            let chol = a.cholesky().ok_or_else(|| {
-                Error::Numerics("spline factorisation failed: not positive definite".into())
-            })?;
-            ys.iter()
-                .map(|y| {
-                    chol.solve(&nalgebra::DVector::from_vec(rhs(y)))
-                        .iter()
-                        .copied()
-                        .collect()
-                })
-                .collect()
-        };
+        let chol = CyclicFactor::factor(n, entry).ok_or_else(|| {
+            Error::Numerics("spline factorisation failed: not positive definite".into())
+        })?;
+        let m: Vec<Vec<f64>> = ys
+            .iter()
+            .map(|y| {
+                let mut b: Vec<f64> = (0..n)
+                    .map(|i| {
+                        let (j, p) = ((i + 1) % n, prev(i));
+                        6.0 * ((y[j] - y[i]) / h[i] - (y[i] - y[p]) / h[p])
+                    })
+                    .collect();
+                chol.solve(&mut b);
+                b
+            })
+            .collect();
         Ok(Self {
             t: t.to_vec(),
             period,

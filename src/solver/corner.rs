@@ -179,8 +179,9 @@ impl CornerTable {
     }
 }
 
-/// `ln |κ|` and `1 / |κ|` of the corner-limit curvature at each point of a track ([`Track::apex_curvature_1pm`]; −∞ and ∞ on a straight): where each point falls in a
-/// [`CornerTable`] and the factor from `v² κ` to `v²`, computed once per track rather than once per lap.
+/// `ln |κ|` and `1 / |κ|` of the corner-limit curvature at each point of a track
+/// ([`Track::apex_curvature_1pm`]; −∞ and ∞ on a straight): where each point falls in a [`CornerTable`]
+/// and the factor from `v² κ` to `v²`, computed once per track rather than once per lap.
 #[derive(Debug, Clone)]
 pub struct LogCurvature {
     log_abs: Vec<f64>,
@@ -217,9 +218,19 @@ pub fn corner_speed_mps(env: &Envelope, kappa_abs: f64) -> f64 {
 }
 
 /// The grip limit of [`corner_speed_mps`] searched up to `v_top` (the top speed, or higher for a table that
-/// must not have a kink where the limit meets the top speed).
+/// must not have a kink where the limit meets the top speed): `v_top` if the car holds that, else the root of
+/// [`spare_mps2`] between rest and `v_top`, to 1e-9 m/s, on the side where it holds.
 fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
-    corner_speed_near(env, kappa_abs, v_top, None)
+    let spare = |v: f64| spare_mps2(env, kappa_abs, v);
+    let f_top = spare(v_top);
+    if f_top >= 0.0 {
+        return v_top;
+    }
+    let f_0 = spare(0.0);
+    if f_0 <= 0.0 {
+        return 0.0;
+    }
+    illinois(spare, (0.0, f_0), (v_top, f_top), 1e-9, 200).0
 }
 
 /// The corner-limit speeds of every curvature of a track (m/s): the same limits as [`corner_speed_mps`] to its
@@ -257,7 +268,7 @@ pub(super) fn corner_speeds_mps(env: &Envelope, curvature_1pm: &[f64]) -> Vec<f6
                 return v_top;
             }
             corner_speed_in_cell(env, &y, k, &mut cell)
-                .unwrap_or_else(|| corner_speed_near(env, k, v_top, None))
+                .unwrap_or_else(|| corner_speed_below(env, k, v_top))
         })
         .collect()
 }
@@ -348,37 +359,7 @@ fn spare_u(env: &Envelope, kappa_abs: f64, u: f64) -> f64 {
 /// positive where the car can hold the speed inside the lateral limit. Beyond the limit it keeps falling with
 /// the usage r (so that a car without resistance is held exactly to r < 1): continuous in v.
 fn spare_mps2(env: &Envelope, kappa_abs: f64, v: f64) -> f64 {
-    let node = env.at(v);
-    let r = v * v * kappa_abs * node.inv_ay_max_s2pm;
-    let usable = if r < 1.0 {
-        node.ellipse_share(v * v * kappa_abs)
-    } else {
-        1.0 - r
-    };
-    node.ax_traction_mps2 * usable - node.resist_mps2
-}
-
-/// The highest speed up to `v_top` the car holds at `kappa_abs`, to 1e-9 m/s, on the side where it does:
-/// `v_top` if it holds that, else the root of [`spare_mps2`], bracketed within 1 % of `guess` when that
-/// brackets it and otherwise between rest and `v_top`.
-fn corner_speed_near(env: &Envelope, kappa_abs: f64, v_top: f64, guess: Option<f64>) -> f64 {
-    let spare = |v: f64| spare_mps2(env, kappa_abs, v);
-    let f_top = spare(v_top);
-    if f_top >= 0.0 {
-        return v_top;
-    }
-    if let Some(g) = guess.filter(|&g| g > 0.0 && g < v_top) {
-        let (lo, hi) = (0.99 * g, (1.01 * g).min(v_top));
-        let (f_lo, f_hi) = (spare(lo), spare(hi));
-        if f_lo > 0.0 && f_hi <= 0.0 {
-            return illinois(spare, (lo, f_lo), (hi, f_hi), 1e-9, 200).0;
-        }
-    }
-    let f_0 = spare(0.0);
-    if f_0 <= 0.0 {
-        return 0.0;
-    }
-    illinois(spare, (0.0, f_0), (v_top, f_top), 1e-9, 200).0
+    spare_u(env, kappa_abs, v * v)
 }
 
 /// Moves each discrete apex to the corner's true apex between the points: a discrete minimum of the corner

@@ -171,8 +171,8 @@ impl<'a> LapSolver<'a> {
         Self::from_tables(track, Cow::Borrowed(tables))
     }
 
-    /// The solver of `tables` with the corner limits of [`corner_speed_mps`], each searched near its
-    /// neighbour's.
+    /// The solver of `tables` with the corner limits of [`corner_speed_mps`] at each point's corner-limit
+    /// curvature.
     fn from_tables(track: &'a Track, tables: Cow<'a, Tables>) -> Self {
         let v_corner = corner::corner_speeds_mps(tables.envelope(), track.apex_curvature_1pm());
         Self::with_corner_speeds(track, tables, v_corner)

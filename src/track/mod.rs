@@ -94,21 +94,6 @@ pub struct Track {
     sector_starts: Vec<usize>,
 }
 
-/// A track's sampled geometry before its elevation becomes a gradient.
-struct Geometry {
-    step_m: f64,
-    length_m: f64,
-    x_m: Vec<f64>,
-    y_m: Vec<f64>,
-    heading_rad: Vec<f64>,
-    curvature_1pm: Vec<f64>,
-    apex_curvature_1pm: Vec<f64>,
-    apex_exact: Vec<bool>,
-    w_right_m: Vec<f64>,
-    w_left_m: Vec<f64>,
-    z_m: Option<Vec<f64>>,
-}
-
 impl Track {
     /// Resamples, smooths and differentiates a centreline.
     pub fn new(centerline: &Centerline, options: TrackOptions) -> Result<Self> {
@@ -189,6 +174,14 @@ impl Track {
         }
         let sp = spline::PeriodicSpline::new(&s_raw[..m], poly_len, &cols)?;
         let has_z = centerline.z_m().is_some();
+        let degenerate = |s_m: f64| {
+            Error::Track {
+            source_name: centerline.source_name().into(),
+            message: format!(
+                "the path degenerates near s = {s_m:.1} m (the loop folds onto itself or has a cusp)"
+            ),
+        }
+        };
         // 2. The path: the spline itself (no smoothing: a line driven as given), or the spline through its
         // samples smoothed on a fixed grid. 3. Sampled exactly at a uniform arc-length step.
         let (p, chord) = if wl == 0.0 {
@@ -212,13 +205,7 @@ impl Track {
                 let j = (i + 1) % ns;
                 let d = (xs[j] - xs[i]).hypot(ys[j] - ys[i]);
                 if d < 1e-9 {
-                    return Err(Error::Track {
-                        source_name: centerline.source_name().into(),
-                        message: format!(
-                            "the smoothed centreline degenerates near s = {:.1} m (the loop folds onto itself)",
-                            i as f64 * hs
-                        ),
-                    });
+                    return Err(degenerate(i as f64 * hs));
                 }
                 t2.push(t2[i] + d);
             }
@@ -235,45 +222,11 @@ impl Track {
             (p, chord)
         };
         if let Some(s) = p.degenerate_at_m {
-            return Err(Error::Track {
-                source_name: centerline.source_name().into(),
-                message: format!(
-                    "the path degenerates near s = {s:.1} m (the loop folds onto itself or has a cusp)"
-                ),
-            });
+            return Err(degenerate(s));
         }
-        let w_right_m = resample(&s_raw, &closed(centerline.w_right_m()), &chord);
-        let w_left_m = resample(&s_raw, &closed(centerline.w_left_m()), &chord);
-        Ok(Self::assemble(
-            centerline,
-            options,
-            poly_len,
-            Geometry {
-                step_m: p.length_m / n as f64,
-                length_m: p.length_m,
-                x_m: p.x_m,
-                y_m: p.y_m,
-                heading_rad: p.heading_rad,
-                curvature_1pm: p.curvature_1pm,
-                apex_curvature_1pm: p.apex_curvature_1pm,
-                apex_exact: p.apex_exact,
-                w_right_m,
-                w_left_m,
-                z_m: p.z_m,
-            },
-        ))
-    }
-
-    /// The track from its sampled geometry: elevation (level if none) and gradient, name.
-    fn assemble(
-        centerline: &Centerline,
-        options: TrackOptions,
-        polyline_length_m: f64,
-        g: Geometry,
-    ) -> Self {
-        let n = g.x_m.len();
-        let h2 = g.step_m;
-        let (z_m, has_elevation) = match g.z_m {
+        // 4. Widths along the input's parameter, gradient from the elevation.
+        let h2 = p.length_m / n as f64;
+        let (z_m, has_elevation) = match p.z_m {
             Some(z) => (z, true),
             None => (vec![0.0; n], false),
         };
@@ -289,27 +242,27 @@ impl Track {
                 || centerline.source_name().to_string(),
                 |s| s.to_string_lossy().into_owned(),
             );
-        Self {
+        Ok(Self {
             name,
             source_name: centerline.source_name().into(),
             options,
             step_m: h2,
-            length_m: g.length_m,
-            polyline_length_m,
+            length_m: p.length_m,
+            polyline_length_m: poly_len,
             has_elevation,
             s_m: (0..n).map(|k| k as f64 * h2).collect(),
-            x_m: g.x_m,
-            y_m: g.y_m,
-            heading_rad: g.heading_rad,
-            apex_curvature_1pm: g.apex_curvature_1pm,
-            curvature_1pm: g.curvature_1pm,
-            w_right_m: g.w_right_m,
-            w_left_m: g.w_left_m,
+            x_m: p.x_m,
+            y_m: p.y_m,
+            heading_rad: p.heading_rad,
+            curvature_1pm: p.curvature_1pm,
+            apex_curvature_1pm: p.apex_curvature_1pm,
+            apex_exact: p.apex_exact,
+            w_right_m: resample(&s_raw, &closed(centerline.w_right_m()), &chord),
+            w_left_m: resample(&s_raw, &closed(centerline.w_left_m()), &chord),
             z_m,
             gradient,
-            apex_exact: g.apex_exact,
             sector_starts: Vec::new(),
-        }
+        })
     }
 
     /// Short name (the file stem), used in output file names.
