@@ -67,7 +67,7 @@ pub struct RacingLine {
 /// inside of a hairpin up to several times over and drove the line round the outside. With `h = None` it is
 /// the plain curvature `κ_i = (d × d₂) / |d|³`. Also the Jacobian with respect to offsets along `(nx, ny)`
 /// (three entries per node: towards i−1, i, i+1).
-fn curvature_and_jacobian(
+pub(super) fn curvature_and_jacobian(
     x: &[f64],
     y: &[f64],
     nx: &[f64],
@@ -136,32 +136,7 @@ impl RacingLine {
         let name = reference.source_name.clone();
         let (rx, ry) = (&reference.x_m[..], &reference.y_m[..]);
         let (nx, ny) = (&reference.nx[..], &reference.ny[..]);
-        let (w_right, w_left) = (&reference.w_right_m[..], &reference.w_left_m[..]);
-        let half = 0.5 * car_width_m + opt.margin_m;
-        let mut lo = Vec::with_capacity(n);
-        let mut hi = Vec::with_capacity(n);
-        // Each node's bounds use the narrowest width of it and its neighbours: the line between two nodes is
-        // interpolated, and survey widths can change by a metre within a few metres.
-        let narrowest = |w: &[f64], i: usize| w[(i + n - 1) % n].min(w[i]).min(w[(i + 1) % n]);
-        for i in 0..n {
-            let (l, h) = (-(narrowest(w_right, i) - half), narrowest(w_left, i) - half);
-            if l > h {
-                let (wr, wl) = (narrowest(w_right, i), narrowest(w_left, i));
-                return Err(Error::Track {
-                    source_name: name,
-                    message: format!(
-                        "too narrow for the car at s = {:.1} m: {:.2} m wide (right {wr:.2} m, left {wl:.2} m), but \
-                         a {car_width_m:.2} m car with {:.2} m margins needs {:.2} m",
-                        reference.s_m[i],
-                        wr + wl,
-                        opt.margin_m,
-                        2.0 * half
-                    ),
-                });
-            }
-            lo.push(l);
-            hi.push(h);
-        }
+        let (lo, hi) = Self::offset_bounds(reference, car_width_m, opt.margin_m)?;
         let unit = vec![1.0; n];
         let h_ref = reference
             .s_m
@@ -193,8 +168,6 @@ impl RacingLine {
                 .sum::<f64>()
         };
         let weighted = |k: &[f64]| k.iter().zip(wgt).map(|(k, w)| w * k * k).sum::<f64>();
-        curvature_and_jacobian(rx, ry, nx, ny, None, &mut kappa, None);
-        let sum_ref: f64 = kappa.iter().map(|k| k * k).sum();
         place(&alpha, &mut x, &mut y);
         curvature_and_jacobian(&x, &y, nx, ny, Some(h_ref), &mut kappa, None);
         let mut obj = weighted(&kappa) + eps * length_term(&x, &y);
@@ -300,13 +273,70 @@ impl RacingLine {
                 residual: last_rel,
             });
         }
+        Ok(Self::from_offsets(reference, lo, hi, alpha, iterations))
+    }
+
+    /// Lower and upper offset bounds (m) of a car `car_width_m` wide keeping `margin_m` from each edge, or the
+    /// error naming `s` where the track is too narrow for it.
+    pub fn offset_bounds(
+        reference: &Reference,
+        car_width_m: f64,
+        margin_m: f64,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let n = reference.len();
+        let (w_right, w_left) = (&reference.w_right_m[..], &reference.w_left_m[..]);
+        let half = 0.5 * car_width_m + margin_m;
+        let mut lo = Vec::with_capacity(n);
+        let mut hi = Vec::with_capacity(n);
+        // Each node's bounds use the narrowest width of it and its neighbours: the line between two nodes is
+        // interpolated, and survey widths can change by a metre within a few metres.
+        let narrowest = |w: &[f64], i: usize| w[(i + n - 1) % n].min(w[i]).min(w[(i + 1) % n]);
+        for i in 0..n {
+            let (l, h) = (-(narrowest(w_right, i) - half), narrowest(w_left, i) - half);
+            if l > h {
+                let (wr, wl) = (narrowest(w_right, i), narrowest(w_left, i));
+                return Err(Error::Track {
+                    source_name: reference.source_name.clone(),
+                    message: format!(
+                        "too narrow for the car at s = {:.1} m: {:.2} m wide (right {wr:.2} m, left {wl:.2} m), but \
+                         a {car_width_m:.2} m car with {margin_m:.2} m margins needs {:.2} m",
+                        reference.s_m[i],
+                        wr + wl,
+                        2.0 * half
+                    ),
+                });
+            }
+            lo.push(l);
+            hi.push(h);
+        }
+        Ok((lo, hi))
+    }
+
+    /// The line of offsets `alpha` on `reference`, inside the bounds `lo`, `hi` (from
+    /// [`Self::offset_bounds`]), after `iterations` of an optimisation.
+    pub fn from_offsets(
+        reference: &Reference,
+        lo: Vec<f64>,
+        hi: Vec<f64>,
+        alpha: Vec<f64>,
+        iterations: usize,
+    ) -> Self {
+        let n = reference.len();
+        let (rx, ry) = (&reference.x_m[..], &reference.y_m[..]);
+        let (nx, ny) = (&reference.nx[..], &reference.ny[..]);
+        let (w_right, w_left) = (&reference.w_right_m[..], &reference.w_left_m[..]);
+        let x: Vec<f64> = (0..n).map(|i| rx[i] + alpha[i] * nx[i]).collect();
+        let y: Vec<f64> = (0..n).map(|i| ry[i] + alpha[i] * ny[i]).collect();
+        let mut kappa = vec![0.0; n];
+        curvature_and_jacobian(rx, ry, nx, ny, None, &mut kappa, None);
+        let sum_ref: f64 = kappa.iter().map(|k| k * k).sum();
         curvature_and_jacobian(&x, &y, nx, ny, None, &mut kappa, None);
         let poly = |x: &[f64], y: &[f64]| {
             (0..n)
                 .map(|i| (x[(i + 1) % n] - x[i]).hypot(y[(i + 1) % n] - y[i]))
                 .sum::<f64>()
         };
-        Ok(Self {
+        Self {
             s_ref_m: reference.s_m.clone(),
             z_m: reference.z_m.clone(),
             w_right_m: (0..n).map(|i| w_right[i] + alpha[i]).collect(),
@@ -319,7 +349,7 @@ impl RacingLine {
             offset_m: alpha,
             curvature_1pm: kappa,
             iterations,
-        })
+        }
     }
 
     /// The lap track of the line, resampled at `options.step_m` and named `name`. Not smoothed again: the

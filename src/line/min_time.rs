@@ -23,13 +23,21 @@
 //!    weight `w`. Four trial lines move every corner's entry (or exit) weight up (or down) by a factor at
 //!    once; corners are separated by straights, so each corner's time in each trial says which move helps
 //!    it. The chosen moves are combined into one line, kept if the lap is faster, else the factor is halved.
+//! 3. **Gradient** (issue 13's suggestion): projected gradient steps on the offsets, the gradient of the lap
+//!    time from the adjoint of a lap on the line's own grid ([`super::gradient`]), smoothed in the metric
+//!    `D₂ᵀD₂ + k_c⁴ I` (a Sobolev gradient: node-to-node wiggles damped, a corner's shape kept) and kept inside
+//!    the bounds by a box QP in that metric. Steps are taken on the grid lap (a fraction of a millisecond
+//!    each); a round of them ends in one solver lap and is kept only if that lap is faster.
 //!
 //! Every candidate is lapped by the solver and the result is the fastest line seen, so it is never slower
 //! than the minimum-curvature line. It is a local search: it beats TUM's published lines on most circuits of
 //! the racetrack database but not all (docs/racing_line.md).
 
+use super::gradient::LapGradient;
 use super::{LineOptions, RacingLine, Reference};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::numerics::banded::CyclicFactor;
+use crate::numerics::boxqp::{self, CyclicBanded};
 use crate::solver::{LapSolver, Start, Tables};
 use crate::track::{Centerline, Track, TrackOptions};
 
@@ -42,6 +50,19 @@ const PEAK_WINDOW_M: f64 = 50.0;
 const SECTOR_ITERATIONS: usize = 5;
 /// First step of the sector search on the logarithm of a weight (a factor of 4).
 const SECTOR_STEP: f64 = 2.0 * std::f64::consts::LN_2;
+
+/// Tolerance of a gradient step's box QP (relative projected gradient): a step direction needs no more.
+const GRADIENT_QP_TOLERANCE: f64 = 1e-6;
+/// Rounds of the gradient stage (each ends in one lap of the solver).
+const GRADIENT_ROUNDS: usize = 2;
+/// Gradient steps on the grid lap in the first round.
+const GRADIENT_STEPS: usize = 16;
+/// Largest offset change of the gradient stage's first step (m).
+const GRADIENT_FIRST_STEP_M: f64 = 0.25;
+/// Shortest wavelength a gradient step keeps at full weight (m): the step is the gradient low-passed by
+/// `(D₂ᵀD₂ + k_c⁴)⁻¹`, `k_c = 2π / λ`, so features shorter than this (node-to-node wiggles the grid lap
+/// cannot judge) are damped as `(λ_node / λ)⁴`, and a line's corners (tens of metres) pass.
+const GRADIENT_WAVELENGTH_M: f64 = 20.0;
 
 /// The result of [`minimum_time_line`].
 #[derive(Debug, Clone)]
@@ -95,17 +116,9 @@ pub fn minimum_time_line(
     let eps_max = kappa_sq / length_sq;
     let name = format!("{} (minimum-time line)", centerline.source_name());
     let mut evaluations = 0;
-    let mut eval = |eps: f64,
-                    weights: Option<&[f64]>,
-                    lengths: Option<&[f64]>,
-                    start: Option<&[f64]>|
-     -> Result<Candidate> {
-        evaluations += 1;
-        let opt = LineOptions {
-            length_weight_1pm4: eps,
-            ..*base
-        };
-        let line = RacingLine::optimise(&reference, car_width_m, &opt, weights, lengths, start)?;
+    let (lo, hi) = RacingLine::offset_bounds(&reference, car_width_m, base.margin_m)?;
+    // A line judged by the solver's lap on its track.
+    let judge = |line: RacingLine| -> Result<Candidate> {
         let track = line.to_track(&name, options)?;
         let mut solver = LapSolver::with_tables(&track, tables);
         let lap_time_s = solver.solve(Start::Flying)?.lap_time_s;
@@ -117,6 +130,25 @@ pub fn minimum_time_line(
             node_time_s,
             node_speed_mps,
         })
+    };
+    let mut eval = |eps: f64,
+                    weights: Option<&[f64]>,
+                    lengths: Option<&[f64]>,
+                    start: Option<&[f64]>|
+     -> Result<Candidate> {
+        evaluations += 1;
+        let opt = LineOptions {
+            length_weight_1pm4: eps,
+            ..*base
+        };
+        judge(RacingLine::optimise(
+            &reference,
+            car_width_m,
+            &opt,
+            weights,
+            lengths,
+            start,
+        )?)
     };
 
     // Stage 1: the blend of minimum curvature and path length, ε on a logarithmic ladder.
@@ -263,6 +295,82 @@ pub fn minimum_time_line(
             }
         }
     }
+    // Stage 3: projected, smoothed gradient steps on the offsets, the gradient from the adjoint of the grid
+    // lap ([`LapGradient`]). Rounds of steps on the grid lap (cheap), each round's line kept only if the
+    // solver's lap is faster; a round that is not makes the next one shorter.
+    let mut grad = LapGradient::new(tables);
+    let mut g = vec![0.0; n];
+    let precond = smoothing_operator(n, base.grid_step_m);
+    let factor = CyclicFactor::factor(n, |i, j| precond.get(i, j)).ok_or_else(|| {
+        Error::Internal("the gradient metric D₂ᵀD₂ + k⁴ I is positive definite".into())
+    })?;
+    let zeros = vec![0.0; n];
+    let mut scale: Option<f64> = None;
+    let mut steps = GRADIENT_STEPS;
+    for _ in 0..GRADIENT_ROUNDS {
+        if steps == 0 {
+            break;
+        }
+        let mut alpha = best.line.offset_m.clone();
+        let mut grid_lap = grad.lap(&reference, &alpha, Some(&mut g));
+        let grid_start = grid_lap;
+        for _ in 0..steps {
+            // The unconstrained smoothed step `−P⁻¹ g`; the first step's scale makes its largest move
+            // GRADIENT_FIRST_STEP_M.
+            let t = match scale {
+                Some(t) => t,
+                None => {
+                    let mut free: Vec<f64> = g.iter().map(|v| -v).collect();
+                    factor.solve(&mut free);
+                    let largest = free.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+                    if largest <= 0.0 {
+                        break;
+                    }
+                    GRADIENT_FIRST_STEP_M / largest
+                }
+            };
+            let mut h = precond.clone();
+            h.diag.iter_mut().flatten().for_each(|v| *v /= t);
+            let dlo: Vec<f64> = (0..n).map(|i| lo[i] - alpha[i]).collect();
+            let dhi: Vec<f64> = (0..n).map(|i| hi[i] - alpha[i]).collect();
+            // The step inside the bounds: `min gᵀδ + δᵀPδ / 2t` over the box (a projected step in the metric
+            // P; clipping the free step to the box instead would put kinks where it meets a bound). A QP that
+            // does not settle rejects the step like a step that does not pay.
+            let Ok(step) = boxqp::solve(&h, &g, &dlo, &dhi, &zeros, GRADIENT_QP_TOLERANCE, 100)
+            else {
+                scale = Some(t * 0.25);
+                continue;
+            };
+            let step = step.x;
+            let trial: Vec<f64> = (0..n)
+                .map(|i| (alpha[i] + step[i]).clamp(lo[i], hi[i]))
+                .collect();
+            let trial_lap = grad.lap(&reference, &trial, None);
+            if trial_lap < grid_lap {
+                alpha = trial;
+                grid_lap = grad.lap(&reference, &alpha, Some(&mut g));
+                scale = Some(t * 1.5);
+            } else {
+                scale = Some(t * 0.25);
+            }
+        }
+        if grid_lap >= grid_start {
+            break;
+        }
+        evaluations += 1;
+        let cand = judge(RacingLine::from_offsets(
+            &reference,
+            lo.clone(),
+            hi.clone(),
+            alpha,
+            best.line.iterations,
+        ))?;
+        if cand.lap_time_s < best.lap_time_s {
+            best = cand;
+        } else {
+            steps /= 2;
+        }
+    }
     Ok(MinimumTimeLine {
         line: best.line,
         track: best.track,
@@ -338,4 +446,19 @@ fn sector_parameters(speed: &[f64], grid_step_m: f64) -> Vec<usize> {
         }
     }
     params
+}
+
+/// The metric of the gradient steps: `D₂ᵀD₂ + k_c⁴ I` on the cyclic grid of spacing `h`, `D₂` the second
+/// difference over `h²` and `k_c = 2π / GRADIENT_WAVELENGTH_M` (a Sobolev preconditioner: the step
+/// `−P⁻¹ g` is the gradient low-passed at that wavelength).
+fn smoothing_operator(n: usize, h: f64) -> CyclicBanded {
+    let h4 = h.powi(4);
+    let kc4 = (std::f64::consts::TAU / GRADIENT_WAVELENGTH_M).powi(4);
+    let mut p = CyclicBanded::zeros(n);
+    for i in 0..n {
+        p.add(i, i, 6.0 / h4 + kc4);
+        p.add(i, (i + 1) % n, -4.0 / h4);
+        p.add(i, (i + 2) % n, 1.0 / h4);
+    }
+    p
 }

@@ -9,6 +9,7 @@
 //! - [`path_track`]: the lap [`Track`] of any of these, or of the centreline ([`LinePath`]).
 
 pub mod file;
+pub mod gradient;
 pub mod min_curvature;
 pub mod min_time;
 pub mod reference;
