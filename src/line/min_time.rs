@@ -52,7 +52,7 @@ const SECTOR_ITERATIONS: usize = 5;
 const SECTOR_STEP: f64 = 2.0 * std::f64::consts::LN_2;
 
 /// Tolerance of a gradient step's box QP (relative projected gradient): a step direction needs no more.
-const GRADIENT_QP_TOLERANCE: f64 = 1e-6;
+const GRADIENT_QP_TOLERANCE: f64 = 1e-4;
 /// Rounds of the gradient stage (each ends in one lap of the solver).
 const GRADIENT_ROUNDS: usize = 2;
 /// Gradient steps on the grid lap in the first round.
