@@ -23,11 +23,11 @@
 //!    weight `w`. Four trial lines move every corner's entry (or exit) weight up (or down) by a factor at
 //!    once; corners are separated by straights, so each corner's time in each trial says which move helps
 //!    it. The chosen moves are combined into one line, kept if the lap is faster, else the factor is halved.
-//! 3. **Gradient** (issue 13's suggestion): projected gradient steps on the offsets, the gradient of the lap
-//!    time from the adjoint of a lap on the line's own grid ([`super::gradient`]), smoothed in the metric
-//!    `D₂ᵀD₂ + k_c⁴ I` (a Sobolev gradient: node-to-node wiggles damped, a corner's shape kept) and kept inside
-//!    the bounds by a box QP in that metric. Steps are taken on the grid lap (a fraction of a millisecond
-//!    each); a round of them ends in one solver lap and is kept only if that lap is faster.
+//! 3. **Gradient** (issue 13's suggestion): projected L-BFGS steps on the offsets ([`Descent`]), the gradient
+//!    of the lap time from the adjoint of a lap on the line's own grid ([`super::gradient`]), the initial
+//!    inverse Hessian the Sobolev metric `(D₂ᵀD₂ + k_c⁴ I)⁻¹` (node-to-node wiggles damped, a corner's shape
+//!    kept). Steps are taken on the grid lap (about a millisecond each); a round of them ends in one solver
+//!    lap and is kept only if that lap is faster.
 //!
 //! Every candidate is lapped by the solver and the result is the fastest line seen, so it is never slower
 //! than the minimum-curvature line. It is a local search: it beats TUM's published lines on most circuits of
@@ -35,9 +35,9 @@
 
 use super::gradient::LapGradient;
 use super::{LineOptions, RacingLine, Reference};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::numerics::banded::CyclicFactor;
-use crate::numerics::boxqp::{self, CyclicBanded};
+use crate::numerics::boxqp::CyclicBanded;
 use crate::solver::{LapSolver, Start, Tables};
 use crate::track::{Centerline, Track, TrackOptions};
 
@@ -51,15 +51,19 @@ const SECTOR_ITERATIONS: usize = 5;
 /// First step of the sector search on the logarithm of a weight (a factor of 4).
 const SECTOR_STEP: f64 = 2.0 * std::f64::consts::LN_2;
 
-/// Tolerance of a gradient step's box QP (relative projected gradient): a step direction needs no more.
-const GRADIENT_QP_TOLERANCE: f64 = 1e-4;
+/// Pairs kept by the L-BFGS steps of the gradient stage.
+const LBFGS_MEMORY: usize = 8;
+/// Backtracking tries of a gradient step (the step divided by 4 each time).
+const LINE_SEARCH_TRIES: usize = 8;
+/// Distance from a bound within which an offset counts as at it (m).
+const BOUND_TOLERANCE_M: f64 = 1e-9;
 /// Rounds of the gradient stage (each ends in one lap of the solver).
 const GRADIENT_ROUNDS: usize = 2;
 /// Gradient steps on the grid lap in the first round.
-const GRADIENT_STEPS: usize = 16;
+const GRADIENT_STEPS: usize = 48;
 /// Largest offset change of the gradient stage's first step (m).
 const GRADIENT_FIRST_STEP_M: f64 = 0.25;
-/// Shortest wavelength a gradient step keeps at full weight (m): the step is the gradient low-passed by
+/// Shortest wavelength a gradient step keeps at full weight (m): the first step is the gradient low-passed by
 /// `(D₂ᵀD₂ + k_c⁴)⁻¹`, `k_c = 2π / λ`, so features shorter than this (node-to-node wiggles the grid lap
 /// cannot judge) are damped as `(λ_node / λ)⁴`, and a line's corners (tens of metres) pass.
 const GRADIENT_WAVELENGTH_M: f64 = 20.0;
@@ -295,82 +299,9 @@ pub fn minimum_time_line(
             }
         }
     }
-    // Stage 3: projected, smoothed gradient steps on the offsets, the gradient from the adjoint of the grid
-    // lap ([`LapGradient`]). Rounds of steps on the grid lap (cheap), each round's line kept only if the
-    // solver's lap is faster; a round that is not makes the next one shorter.
-    let mut grad = LapGradient::new(tables);
-    let mut g = vec![0.0; n];
-    let precond = smoothing_operator(n, base.grid_step_m);
-    let factor = CyclicFactor::factor(n, |i, j| precond.get(i, j)).ok_or_else(|| {
-        Error::Internal("the gradient metric D₂ᵀD₂ + k⁴ I is positive definite".into())
-    })?;
-    let zeros = vec![0.0; n];
-    let mut scale: Option<f64> = None;
-    let mut steps = GRADIENT_STEPS;
-    for _ in 0..GRADIENT_ROUNDS {
-        if steps == 0 {
-            break;
-        }
-        let mut alpha = best.line.offset_m.clone();
-        let mut grid_lap = grad.lap(&reference, &alpha, Some(&mut g));
-        let grid_start = grid_lap;
-        for _ in 0..steps {
-            // The unconstrained smoothed step `−P⁻¹ g`; the first step's scale makes its largest move
-            // GRADIENT_FIRST_STEP_M.
-            let t = match scale {
-                Some(t) => t,
-                None => {
-                    let mut free: Vec<f64> = g.iter().map(|v| -v).collect();
-                    factor.solve(&mut free);
-                    let largest = free.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-                    if largest <= 0.0 {
-                        break;
-                    }
-                    GRADIENT_FIRST_STEP_M / largest
-                }
-            };
-            let mut h = precond.clone();
-            h.diag.iter_mut().flatten().for_each(|v| *v /= t);
-            let dlo: Vec<f64> = (0..n).map(|i| lo[i] - alpha[i]).collect();
-            let dhi: Vec<f64> = (0..n).map(|i| hi[i] - alpha[i]).collect();
-            // The step inside the bounds: `min gᵀδ + δᵀPδ / 2t` over the box (a projected step in the metric
-            // P; clipping the free step to the box instead would put kinks where it meets a bound). A QP that
-            // does not settle rejects the step like a step that does not pay.
-            let Ok(step) = boxqp::solve(&h, &g, &dlo, &dhi, &zeros, GRADIENT_QP_TOLERANCE, 100)
-            else {
-                scale = Some(t * 0.25);
-                continue;
-            };
-            let step = step.x;
-            let trial: Vec<f64> = (0..n)
-                .map(|i| (alpha[i] + step[i]).clamp(lo[i], hi[i]))
-                .collect();
-            let trial_lap = grad.lap(&reference, &trial, None);
-            if trial_lap < grid_lap {
-                alpha = trial;
-                grid_lap = grad.lap(&reference, &alpha, Some(&mut g));
-                scale = Some(t * 1.5);
-            } else {
-                scale = Some(t * 0.25);
-            }
-        }
-        if grid_lap >= grid_start {
-            break;
-        }
-        evaluations += 1;
-        let cand = judge(RacingLine::from_offsets(
-            &reference,
-            lo.clone(),
-            hi.clone(),
-            alpha,
-            best.line.iterations,
-        ))?;
-        if cand.lap_time_s < best.lap_time_s {
-            best = cand;
-        } else {
-            steps /= 2;
-        }
-    }
+    // Stage 3: projected, smoothed gradient steps on the offsets ([`Descent`]).
+    let mut descent = Descent::new(&reference, &lo, &hi, tables, base.grid_step_m);
+    let best = descent.run(best, &judge, &mut evaluations)?;
     Ok(MinimumTimeLine {
         line: best.line,
         track: best.track,
@@ -461,4 +392,171 @@ fn smoothing_operator(n: usize, h: f64) -> CyclicBanded {
         p.add(i, (i + 2) % n, 1.0 / h4);
     }
     p
+}
+
+/// Stage 3 of [`minimum_time_line`]: projected L-BFGS steps on the offsets (J. Nocedal and S. J. Wright,
+/// *Numerical Optimization*, 2nd ed., Springer 2006, alg. 7.4), the gradient of the lap time from the adjoint
+/// of the grid lap ([`LapGradient`]) and the initial inverse Hessian `γ P⁻¹`, `P = D₂ᵀD₂ + k_c⁴ I`. Offsets at
+/// a bound that the gradient pushes outwards are pinned in `P`, so the smoothed direction leaves them in
+/// place without a kink beside them; the others are clipped to the box. Each step is an Armijo backtracking
+/// search on the grid lap. Rounds of steps (cheap), each round's line kept only if the solver's lap is
+/// faster; a round that is not makes the next one shorter.
+struct Descent<'a> {
+    reference: &'a Reference,
+    lo: &'a [f64],
+    hi: &'a [f64],
+    grad: LapGradient<'a>,
+    precond: CyclicBanded,
+}
+
+impl<'a> Descent<'a> {
+    fn new(
+        reference: &'a Reference,
+        lo: &'a [f64],
+        hi: &'a [f64],
+        tables: &'a Tables,
+        grid_step_m: f64,
+    ) -> Self {
+        Self {
+            reference,
+            lo,
+            hi,
+            grad: LapGradient::new(tables),
+            precond: smoothing_operator(reference.len(), grid_step_m),
+        }
+    }
+
+    /// Descends from `best`; every round's line is judged by `judge` (one solver lap, counted in
+    /// `evaluations`). Returns the fastest line seen.
+    fn run(
+        &mut self,
+        mut best: Candidate,
+        judge: &dyn Fn(RacingLine) -> Result<Candidate>,
+        evaluations: &mut usize,
+    ) -> Result<Candidate> {
+        let (reference, lo, hi) = (self.reference, self.lo, self.hi);
+        let n = reference.len();
+        let mut g = vec![0.0; n];
+        let mut steps = GRADIENT_STEPS;
+        for _ in 0..GRADIENT_ROUNDS {
+            if steps == 0 {
+                break;
+            }
+            let mut alpha = best.line.offset_m.clone();
+            let mut grid_lap = self.grad.lap(reference, &alpha, Some(&mut g));
+            let grid_start = grid_lap;
+            let mut history: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
+            let mut first = true;
+            for _ in 0..steps {
+                // Offsets held: at a bound with the gradient pushing outwards.
+                let held: Vec<bool> = (0..n)
+                    .map(|i| {
+                        (alpha[i] <= lo[i] + BOUND_TOLERANCE_M && g[i] > 0.0)
+                            || (alpha[i] >= hi[i] - BOUND_TOLERANCE_M && g[i] < 0.0)
+                    })
+                    .collect();
+                // The metric with the held offsets pinned (a stiff spring on each): its inverse smooths a
+                // vector and leaves the held offsets where they are, without a kink beside them.
+                let pin = 1e6 * self.precond.diag[0][0];
+                let Some(metric) = CyclicFactor::factor(n, |i, j| {
+                    self.precond.get(i, j) + if i == j && held[i] { pin } else { 0.0 }
+                }) else {
+                    break;
+                };
+                // L-BFGS two-loop recursion (Nocedal & Wright, Numerical Optimization, 2nd ed., alg. 7.4)
+                // with the initial inverse Hessian γ P⁻¹.
+                let mut q: Vec<f64> = (0..n).map(|i| if held[i] { 0.0 } else { g[i] }).collect();
+                let mut coef = Vec::with_capacity(history.len());
+                for (sv, yv, rho) in history.iter().rev() {
+                    let a = rho * dot(sv, &q);
+                    q.iter_mut().zip(yv).for_each(|(q, y)| *q -= a * y);
+                    coef.push(a);
+                }
+                metric.solve(&mut q);
+                let gamma = match history.last() {
+                    Some((sv, yv, _)) => {
+                        let mut py = yv.clone();
+                        metric.solve(&mut py);
+                        dot(sv, yv) / dot(yv, &py)
+                    }
+                    None => 1.0,
+                };
+                q.iter_mut().for_each(|v| *v *= gamma);
+                for ((sv, yv, rho), a) in history.iter().zip(coef.iter().rev()) {
+                    let b = rho * dot(yv, &q);
+                    q.iter_mut().zip(sv).for_each(|(q, s)| *q += (a - b) * s);
+                }
+                let dir: Vec<f64> = (0..n).map(|i| if held[i] { 0.0 } else { -q[i] }).collect();
+                let slope = dot(&g, &dir);
+                if slope >= 0.0 {
+                    // Not a descent direction (the history misleads): start the history again.
+                    if history.is_empty() {
+                        break;
+                    }
+                    history.clear();
+                    continue;
+                }
+                // The first step of a round moves the line by at most GRADIENT_FIRST_STEP_M; later ones
+                // try the quasi-Newton step itself first.
+                let mut t = if first {
+                    let largest = dir.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+                    (GRADIENT_FIRST_STEP_M / largest).min(1.0)
+                } else {
+                    1.0
+                };
+                first = false;
+                let mut accepted = None;
+                for _ in 0..LINE_SEARCH_TRIES {
+                    let trial: Vec<f64> = (0..n)
+                        .map(|i| (alpha[i] + t * dir[i]).clamp(lo[i], hi[i]))
+                        .collect();
+                    let trial_lap = self.grad.lap(reference, &trial, None);
+                    let moved: f64 = (0..n).map(|i| g[i] * (trial[i] - alpha[i])).sum();
+                    if trial_lap < grid_lap + 1e-4 * moved.min(0.0) && trial_lap < grid_lap {
+                        accepted = Some((trial, trial_lap));
+                        break;
+                    }
+                    t *= 0.25;
+                }
+                let Some((trial, trial_lap)) = accepted else {
+                    break;
+                };
+                let mut g_new = vec![0.0; n];
+                self.grad.lap(reference, &trial, Some(&mut g_new));
+                let sv: Vec<f64> = (0..n).map(|i| trial[i] - alpha[i]).collect();
+                let yv: Vec<f64> = (0..n).map(|i| g_new[i] - g[i]).collect();
+                let sy = dot(&sv, &yv);
+                if sy > 1e-12 * dot(&sv, &sv).sqrt() * dot(&yv, &yv).sqrt() {
+                    history.push((sv, yv, 1.0 / sy));
+                    if history.len() > LBFGS_MEMORY {
+                        history.remove(0);
+                    }
+                }
+                alpha = trial;
+                grid_lap = trial_lap;
+                g = g_new;
+            }
+            if grid_lap >= grid_start {
+                break;
+            }
+            *evaluations += 1;
+            let cand = judge(RacingLine::from_offsets(
+                reference,
+                lo.to_vec(),
+                hi.to_vec(),
+                alpha,
+                best.line.iterations,
+            ))?;
+            if cand.lap_time_s < best.lap_time_s {
+                best = cand;
+            } else {
+                steps /= 2;
+            }
+        }
+        Ok(best)
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
 }
