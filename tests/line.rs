@@ -558,16 +558,14 @@ fn circuit_check(name: &str) -> (f64, f64, f64) {
 
 /// Every circuit of the database (release builds; about a minute on two cores): the default minimum-time
 /// line stays inside its bounds at every 1 m point and beats the centreline and the minimum-curvature line;
-/// under TUM's bounds it is compared with TUM's published line. It beats TUM's line on most circuits but
-/// not yet all (six within 0.4 s behind when this was written: Austin, Mexico City, Montreal, Norisring,
-/// Shanghai, Yas Marina; see docs/racing_line.md), so the test holds it to that: at least 18 of 25 faster,
-/// none more than 0.5 s slower, and faster in total. (19 of 25 with the car's driveline efficiency at 0.90;
-/// at issue 17's 0.93 Hockenheim moved from 0.071 s ahead to 0.056 s behind: the line is judged by the
-/// car's lap, so a stronger car shifts the balance between path length and curvature on a circuit that
-/// close. The algorithm did not change.) Since the lap's geometry is sampled exactly (issue 14: the laps on
-/// both lines converged in the step; before, each carried its own first-order step error of tens of ms),
-/// Austin was +0.507 s (was +0.468). With the gradient stage (`line::gradient`) 20 of 25 are faster, the
-/// worst is Shanghai at +0.387 s, so the test holds 20 of 25 and a worst below 0.42 s.
+/// under TUM's bounds (a 1.5 m car, margin 0) it beats TUM's published line, driven as given (how
+/// `--line-file` drives any line), on **every** circuit — issue 13's floor. Against TUM's lines smoothed at
+/// 20 m like a centreline (the comparison before 30 Nov evening; smoothing cuts their corners and makes them
+/// 0.2–0.6 s faster) it must win at least 22 of 25, be at most 0.40 s behind and faster in total.
+///
+/// History: 18 of 25 against the smoothed lines before the gradient stage (worst Austin +0.507 s). The
+/// margin at Shanghai is thin (0.02 s as given): a change to the solver or the car can flip it. If it does,
+/// find out why the line lost there; do not retune the search to win it back.
 #[test]
 #[cfg_attr(debug_assertions, ignore = "release only: 50 minimum-time lines")]
 fn every_circuit_minimum_time_line() {
@@ -634,6 +632,36 @@ fn minimum_time_line_never_fails_where_it_once_did() {
                 |e| panic!("{name}, {width} m car, margin {margin} m, {path:?}: {e}"),
             );
         }
+    });
+}
+
+/// Every circuit with a 2.0 m car, at margin 0 and at the default margin: the default line never fails (the
+/// shipped 1.852 m car at the default margin and a 1.5 m car at margin 0 are in
+/// [`every_circuit_minimum_time_line`]; the minimum-curvature line is the minimum-time search's first
+/// candidate, so it is computed too). Issue 13: "never fails on any of the 25 circuits ... for a car from 1.5
+/// to 2.0 m wide".
+#[test]
+#[cfg_attr(debug_assertions, ignore = "release only: 50 lines")]
+fn every_circuit_line_for_a_wide_car() {
+    use rayon::prelude::*;
+    let cases: Vec<(&str, f64)> = CIRCUITS
+        .iter()
+        .flat_map(|n| [(*n, 0.0), (*n, LineOptions::default().margin_m)])
+        .collect();
+    let wide = car_of_width(2.0);
+    cases.par_iter().for_each(|&(name, margin)| {
+        let opt = LineOptions {
+            margin_m: margin,
+            ..LineOptions::default()
+        };
+        let (track, _) = path_track(
+            &centreline(name),
+            &LinePath::MinimumTime(opt),
+            &wide,
+            TrackOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}, 2.0 m car, margin {margin} m: {e}"));
+        assert!(lap(&track).is_finite());
     });
 }
 
@@ -761,64 +789,87 @@ fn hairpin_line_beats_a_brute_force_over_arcs() {
 
 /// The adjoint gradient of the grid lap (`line::gradient`) agrees with central differences of the same lap,
 /// offset by offset, on Oschersleben's minimum-curvature line (where corners, straights, braking zones and
-/// bounds all occur). A difference is taken only where the lap is differentiable across it: where a pass's
-/// `min` switches branch or a table's interpolation changes cell inside `±δ` the one-sided slopes differ,
-/// and those nodes are skipped.
+/// bounds all occur), flat and with a synthetic elevation (`z = 30 sin(2π s / L)` m: grades up to 5 %). A
+/// difference is taken only where the lap is differentiable across it: where a pass's `min` switches branch
+/// or a table's interpolation changes cell inside `±δ` the one-sided slopes differ, and those nodes are
+/// skipped. Checked: 95 % of the nodes agree within 5 %, and over all checked nodes `|g − fd| / |fd|` is
+/// below 2 %, with enough nodes where the gradient is not small.
 #[test]
 fn lap_gradient_matches_finite_differences() {
     use lapsim::line::gradient::LapGradient;
     use lapsim::solver::Tables;
     let opt = LineOptions::default();
     let c = centreline("oschersleben");
-    let reference = Reference::new(
+    let flat = Reference::new(
         &c,
         TrackOptions::default(),
         opt.grid_step_m,
         0.5 * CAR_WIDTH_M + opt.margin_m,
     )
     .unwrap();
-    let line = RacingLine::minimum_curvature(&reference, CAR_WIDTH_M, &opt).unwrap();
+    let line = RacingLine::minimum_curvature(&flat, CAR_WIDTH_M, &opt).unwrap();
     let tables = Tables::new(&Envelope::new(&gt3_cup()));
     let mut lap = LapGradient::new(&tables);
-    let n = reference.len();
-    let alpha = line.offset_m.clone();
-    let mut grad = vec![0.0; n];
-    let t0 = lap.lap(&reference, &alpha, Some(&mut grad));
-    assert!(t0 > 80.0 && t0 < 100.0, "grid lap {t0}");
-    let d = 1e-6;
-    let (mut checked, mut agree) = (0, 0);
-    let mut worst = (0.0, 0);
-    for k in (0..n).step_by(7) {
-        let mut a = alpha.clone();
-        a[k] += d;
-        let tp = lap.lap(&reference, &a, None);
-        a[k] -= 2.0 * d;
-        let tm = lap.lap(&reference, &a, None);
-        let (fwd, bwd) = ((tp - t0) / d, (t0 - tm) / d);
-        // Not differentiable here (a kink within ±δ): skip.
-        if (fwd - bwd).abs() > 0.05 * fwd.abs().max(bwd.abs()) + 1e-5 {
-            continue;
+    let n = flat.len();
+    let loop_m = flat.s_m[n - 1] + (flat.s_m[1] - flat.s_m[0]);
+    let mut hilly = flat.clone();
+    hilly.z_m = Some(
+        flat.s_m
+            .iter()
+            .map(|s| 30.0 * (std::f64::consts::TAU * s / loop_m).sin())
+            .collect(),
+    );
+    for (case, reference) in [("flat", &flat), ("hilly", &hilly)] {
+        let alpha = line.offset_m.clone();
+        let mut grad = vec![0.0; n];
+        let t0 = lap.lap(reference, &alpha, Some(&mut grad));
+        assert!(t0 > 80.0 && t0 < 100.0, "{case}: grid lap {t0}");
+        let d = 1e-6;
+        let (mut checked, mut agree, mut large) = (0, 0, 0);
+        let (mut err2, mut fd2) = (0.0, 0.0);
+        for k in (0..n).step_by(7) {
+            let mut a = alpha.clone();
+            a[k] += d;
+            let tp = lap.lap(reference, &a, None);
+            a[k] -= 2.0 * d;
+            let tm = lap.lap(reference, &a, None);
+            let (fwd, bwd) = ((tp - t0) / d, (t0 - tm) / d);
+            // Not differentiable here (a kink within ±δ): skip.
+            if (fwd - bwd).abs() > 0.05 * fwd.abs().max(bwd.abs()) + 1e-5 {
+                continue;
+            }
+            checked += 1;
+            let fd = 0.5 * (fwd + bwd);
+            let err = (fd - grad[k]).abs();
+            err2 += err * err;
+            fd2 += fd * fd;
+            if fd.abs() > 1e-3 {
+                large += 1;
+            }
+            if err <= 0.05 * fd.abs() + 2e-5 {
+                agree += 1;
+            }
         }
-        checked += 1;
-        let fd = 0.5 * (fwd + bwd);
-        let err = (fd - grad[k]).abs();
-        if err <= 0.05 * fd.abs() + 2e-5 {
-            agree += 1;
-        } else if err > worst.0 {
-            worst = (err, k);
-        }
+        let rel = (err2 / fd2).sqrt();
+        println!(
+            "{case}: checked {checked} of {} offsets, {agree} agree, {large} with |∂T/∂α| > 1e-3 s/m; \
+             |g − fd| / |fd| = {rel:.2e}",
+            n / 7 + 1
+        );
+        // The lap is piecewise smooth (linear interpolation of the corner-limit and envelope tables): about
+        // a third of the offsets have a kink within ±δ.
+        assert!(
+            checked > n / 7 / 2,
+            "{case}: too few differentiable nodes: {checked}"
+        );
+        assert!(
+            large >= 20,
+            "{case}: only {large} nodes with a sizeable gradient"
+        );
+        assert!(
+            agree * 100 >= checked * 95,
+            "{case}: {agree} of {checked} agree"
+        );
+        assert!(rel < 0.02, "{case}: relative error {rel:.3e}");
     }
-    println!(
-        "checked {checked} of {} offsets, {agree} agree; worst {:.2e} s/m at node {}",
-        n / 7 + 1,
-        worst.0,
-        worst.1
-    );
-    // The lap is piecewise smooth (linear interpolation of the corner-limit and envelope tables): about a
-    // third of the offsets have a kink within ±δ.
-    assert!(
-        checked > n / 7 / 2,
-        "too few differentiable nodes: {checked}"
-    );
-    assert!(agree * 100 >= checked * 95, "{agree} of {checked} agree");
 }

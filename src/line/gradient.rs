@@ -18,7 +18,8 @@
 //! `∂Φ/∂u` back along its pass, and the curvatures and lengths collect `∂Φ/∂κ` and `∂Φ/∂L`; the chain to the
 //! offsets is the curvature's three-point Jacobian and `∂L_i/∂α = ∓ t_i · n`. The partial derivatives of one
 //! step and of the corner limit are central differences (relative step 1e-6) of that step alone: a few
-//! evaluations of the force law per node, against one lap per node for finite differences of the lap time.
+//! evaluations of the force law per node (the cost of a handful of laps), against one lap per node for finite
+//! differences of the lap time.
 //! The lap is piecewise smooth (the tables are interpolated linearly), so the gradient is that of the piece
 //! the line is on; `tests/line.rs` checks it against differences of the lap.
 
@@ -47,7 +48,8 @@ pub struct LapGradient<'a> {
     kappa: Vec<f64>,
     jac: Vec<[f64; 3]>,
     len: Vec<f64>,
-    g_sin: Vec<f64>,
+    /// `g Δz` of each segment (m²/s²): the grade's term `2 L g sin θ = 2 g Δz` does not depend on the length.
+    g_dz: Vec<f64>,
     u_lim: Vec<f64>,
     f: Vec<f64>,
     b: Vec<f64>,
@@ -56,6 +58,9 @@ pub struct LapGradient<'a> {
     u_bar: Vec<f64>,
     kappa_bar: Vec<f64>,
     len_bar: Vec<f64>,
+    f_bar: Vec<f64>,
+    b_bar: Vec<f64>,
+    u_lim_bar: Vec<f64>,
 }
 
 impl<'a> LapGradient<'a> {
@@ -69,7 +74,7 @@ impl<'a> LapGradient<'a> {
             kappa: Vec::new(),
             jac: Vec::new(),
             len: Vec::new(),
-            g_sin: Vec::new(),
+            g_dz: Vec::new(),
             u_lim: Vec::new(),
             f: Vec::new(),
             b: Vec::new(),
@@ -78,13 +83,10 @@ impl<'a> LapGradient<'a> {
             u_bar: Vec::new(),
             kappa_bar: Vec::new(),
             len_bar: Vec::new(),
+            f_bar: Vec::new(),
+            b_bar: Vec::new(),
+            u_lim_bar: Vec::new(),
         }
-    }
-
-    /// Corner-limit squared speed at curvature magnitude `k` (m²/s²).
-    fn u_lim_at(&self, k: f64) -> f64 {
-        let v = self.corner.speed_mps(k, 1.0, 1.0);
-        v * v
     }
 
     /// The lap time (s) of the line with offsets `alpha` on `reference`, and its gradient `∂T/∂α` (s/m)
@@ -109,16 +111,17 @@ impl<'a> LapGradient<'a> {
         for i in 0..n {
             let j = (i + 1) % n;
             self.len[i] = (self.x[j] - self.x[i]).hypot(self.y[j] - self.y[i]);
-            self.g_sin[i] = match &reference.z_m {
-                Some(z) => G_MPS2 * (z[j] - z[i]) / self.len[i].max(1e-9),
+            self.g_dz[i] = match &reference.z_m {
+                Some(z) => G_MPS2 * (z[j] - z[i]),
                 None => 0.0,
             };
         }
         for i in 0..n {
-            self.u_lim[i] = self.u_lim_at(self.kappa[i].abs());
+            self.u_lim[i] = u_lim_at(&self.corner, self.kappa[i].abs());
         }
         // Both passes start at the slowest corner, where the periodic speed is its limit: no pass can
-        // arrive there slower (every other limit is higher and a car at a corner limit can hold it).
+        // arrive there slower (every other limit is higher and a car at a corner limit can hold it — true
+        // unless a grade is steeper than the car can climb at that speed, which no circuit has).
         let i0 = (0..n)
             .min_by(|&a, &b| self.u_lim[a].total_cmp(&self.u_lim[b]))
             .unwrap_or(0);
@@ -132,7 +135,7 @@ impl<'a> LapGradient<'a> {
                 self.f[p],
                 self.kappa[p].abs(),
                 self.len[p],
-                self.g_sin[p],
+                self.g_dz[p],
             );
             self.f_limited[j] = next >= self.u_lim[j];
             self.f[j] = if self.f_limited[j] {
@@ -150,7 +153,7 @@ impl<'a> LapGradient<'a> {
                 self.b[q],
                 self.kappa[q].abs(),
                 self.len[j],
-                self.g_sin[j],
+                self.g_dz[j],
             );
             self.b_limited[j] = next >= self.u_lim[j];
             self.b[j] = if self.b_limited[j] {
@@ -183,9 +186,10 @@ impl<'a> LapGradient<'a> {
             self.u_bar[j] += dt_dsum * 0.5 / vj;
         }
         // Each point's speed is the lower of its passes: the adjoint goes to that pass.
-        let mut f_bar = vec![0.0; n];
-        let mut b_bar = vec![0.0; n];
-        let mut u_lim_bar = vec![0.0; n];
+        let (f_bar, b_bar, u_lim_bar) = (&mut self.f_bar, &mut self.b_bar, &mut self.u_lim_bar);
+        for v in [&mut *f_bar, &mut *b_bar, &mut *u_lim_bar] {
+            v.iter_mut().for_each(|v| *v = 0.0);
+        }
         for i in 0..n {
             if self.f[i] <= self.b[i] {
                 f_bar[i] = self.u_bar[i];
@@ -200,7 +204,7 @@ impl<'a> LapGradient<'a> {
                 u_lim_bar[j] += f_bar[j];
                 continue;
             }
-            let gs = self.g_sin[p];
+            let gs = self.g_dz[p];
             let [du, dk, dl] = partials(
                 |u, k, l| forward_step(env, u, k, l, gs),
                 [self.f[p], self.kappa[p].abs(), self.len[p]],
@@ -217,7 +221,7 @@ impl<'a> LapGradient<'a> {
                 u_lim_bar[j] += b_bar[j];
                 continue;
             }
-            let gs = self.g_sin[j];
+            let gs = self.g_dz[j];
             let [du, dk, dl] = partials(
                 |u, k, l| backward_step(env, u, k, l, gs),
                 [self.b[q], self.kappa[q].abs(), self.len[j]],
@@ -233,7 +237,8 @@ impl<'a> LapGradient<'a> {
                 let k = self.kappa[i].abs();
                 let dk = (DK_REL * k).max(DK_MIN);
                 let lo = (k - dk).max(0.0);
-                let du_dk = (self.u_lim_at(k + dk) - self.u_lim_at(lo)) / (k + dk - lo);
+                let du_dk =
+                    (u_lim_at(&self.corner, k + dk) - u_lim_at(&self.corner, lo)) / (k + dk - lo);
                 self.kappa_bar[i] += bar * du_dk * self.kappa[i].signum();
             }
         }
@@ -261,13 +266,16 @@ impl<'a> LapGradient<'a> {
             &mut self.y,
             &mut self.kappa,
             &mut self.len,
-            &mut self.g_sin,
+            &mut self.g_dz,
             &mut self.u_lim,
             &mut self.f,
             &mut self.b,
             &mut self.u_bar,
             &mut self.kappa_bar,
             &mut self.len_bar,
+            &mut self.f_bar,
+            &mut self.b_bar,
+            &mut self.u_lim_bar,
         ] {
             v.resize(n, 0.0);
         }
@@ -277,14 +285,20 @@ impl<'a> LapGradient<'a> {
     }
 }
 
+/// Corner-limit squared speed at curvature magnitude `k` (m²/s²).
+fn u_lim_at(corner: &CornerTable, k: f64) -> f64 {
+    let v = corner.speed_mps(k, 1.0, 1.0);
+    v * v
+}
+
 /// The squared speed at the end of a forward step of length `l` (m) from `u` on curvature `k` with
-/// `g_sin = g sin θ`: the engine's acceleration explicit (smooth in `u`), the tyres' limit through the
+/// `g_dz = g Δz` over the step (so `g sin θ = g_dz / l`): the engine's acceleration explicit (smooth in `u`), the tyres' limit through the
 /// friction ellipse solved at the step's end ([`implicit_ellipse_end`], capacities at the start), the lower of
 /// the two. Implicit in the ellipse because its explicit form has `∂a/∂u → ∞` at the lateral limit, which an
 /// adjoint multiplies along a whole corner exit.
-fn forward_step(env: &Envelope, u: f64, k: f64, l: f64, g_sin: f64) -> f64 {
+fn forward_step(env: &Envelope, u: f64, k: f64, l: f64, g_dz: f64) -> f64 {
     let e = env.at_u(u);
-    let load = e.resist_mps2 + g_sin;
+    let load = e.resist_mps2 + g_dz / l.max(1e-9);
     let engine = u + 2.0 * l * (e.drive_mps2 - load * e.rot_ratio);
     let tyre = implicit_ellipse_end(
         u - 2.0 * l * load,
@@ -296,10 +310,10 @@ fn forward_step(env: &Envelope, u: f64, k: f64, l: f64, g_sin: f64) -> f64 {
 
 /// The squared speed at the start of a braking step of length `l` (m) that ends at `u`: the backward pass's
 /// step, implicit in the ellipse like [`forward_step`].
-fn backward_step(env: &Envelope, u: f64, k: f64, l: f64, g_sin: f64) -> f64 {
+fn backward_step(env: &Envelope, u: f64, k: f64, l: f64, g_dz: f64) -> f64 {
     let e = env.at_u(u);
     implicit_ellipse_end(
-        u + 2.0 * l * (e.resist_mps2 + g_sin),
+        u + 2.0 * (l * e.resist_mps2 + g_dz),
         2.0 * l * e.ax_brake_mps2,
         k * e.inv_ay_max_s2pm,
     )
@@ -311,7 +325,7 @@ fn partials(f: impl Fn(f64, f64, f64) -> f64, [u, k, l]: [f64; 3]) -> [f64; 3] {
     let u_lo = (u - du).max(0.0);
     let dk = (DK_REL * k).max(DK_MIN);
     let k_lo = (k - dk).max(0.0);
-    let dl = DL_REL * l;
+    let dl = DL_REL * l.max(1e-3);
     [
         (f(u + du, k, l) - f(u_lo, k, l)) / (u + du - u_lo),
         (f(u, k + dk, l) - f(u, k_lo, l)) / (k + dk - k_lo),
