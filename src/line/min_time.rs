@@ -31,7 +31,8 @@
 //!
 //! Every candidate is lapped by the solver and the result is the fastest line seen, so it is never slower
 //! than the minimum-curvature line. It is a local search: under the same bounds it beats TUM's published lines
-//! (driven as given) on all 25 circuits of the racetrack database, at Shanghai by 0.02 s only
+//! (both driven as given) on all 25 circuits of the racetrack database, at Shanghai by 0.02 s only, and not
+//! at Shanghai when both are smoothed alike: there TUM's line is in another local optimum
 //! (docs/racing_line.md).
 
 use std::collections::VecDeque;
