@@ -479,6 +479,7 @@ impl<'a> Descent<'a> {
         let mut half = None;
         let mut history: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::new();
         let mut first = true;
+        let mut metric: Option<(Vec<bool>, CyclicFactor)> = None;
         for step in 0..steps {
             if step == steps / 2 && grid_lap < grid_start {
                 half = Some(alpha.clone());
@@ -492,10 +493,17 @@ impl<'a> Descent<'a> {
                 .collect();
             // The metric with the held offsets pinned (a stiff spring on each): its inverse smooths a vector
             // and leaves the held offsets where they are, without a kink beside them.
-            let pin = 1e6 * self.precond.diag[0][0];
-            let Some(metric) = CyclicFactor::factor(n, |i, j| {
-                self.precond.get(i, j) + if i == j && held[i] { pin } else { 0.0 }
-            }) else {
+            // Factorised again only when the held set changes (it rarely does from one step to the next).
+            if metric.as_ref().is_none_or(|(h, _)| *h != held) {
+                let pin = 1e6 * self.precond.diag[0][0];
+                let Some(factor) = CyclicFactor::factor(n, |i, j| {
+                    self.precond.get(i, j) + if i == j && held[i] { pin } else { 0.0 }
+                }) else {
+                    break;
+                };
+                metric = Some((held.clone(), factor));
+            }
+            let Some((_, metric)) = metric.as_ref() else {
                 break;
             };
             // L-BFGS two-loop recursion (Nocedal & Wright, alg. 7.4) with the initial inverse Hessian γ P⁻¹.
