@@ -251,13 +251,13 @@ pub(super) fn engage(
 }
 
 /// A traction step from `u_i` (curvatures `kappa` at its two ends) that ended at `u_j`, past the squared speed
-/// where the car's gear stops being the best: the upshift starts there, inside the step, not at the next
-/// point (which would give the car up to a step of drive in the next gear without paying for the shift: a
-/// first-order error in the step). The crossover `u_x` lies at the share `f = (u_x − u_i) / (u_j − u_i)` of
-/// the step; from there the drive is off for the shift time or to the end of the step, whichever is sooner
-/// (the step is taken again with that drive share), and the shift has run for the rest of the step's time,
-/// `(1 − f) 2 ds / (v_i + v_j)`. Returns the step's new end; updates the gear, the
-/// shift time left and the pinned flag.
+/// `u_x` where the car's gear stops being the best: the upshift starts there, inside the step, not at the
+/// next point (which would give the car up to a step of drive in the next gear without paying for the shift:
+/// a first-order error in the step). The crossover's distance `σ` into the step is the root of the step's own
+/// interpolant `u(σ) = u_i + 2 a₁ σ + (a₂ − a₁) σ² / ds` (Heun's accelerations at both ends, `u(ds) = u_j`); from
+/// `u_x` the rest of the step is taken in the new gear, without drive for the shift time and then with it
+/// ([`coast_then_drive`]). Returns the step's new end; updates the gear, the shift time left and the pinned
+/// flag.
 #[cold]
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
@@ -266,34 +266,102 @@ fn upshift_within_step(
     s: &mut DriveState,
     u_i: f64,
     u_j: f64,
+    a1: f64,
     kappa: [f64; 2],
     g_sin: f64,
     cap: f64,
     ds: f64,
 ) -> f64 {
-    let g_end = tab.forward_at(u_j).gear();
-    if g_end <= s.gear || u_j <= u_i {
-        s.upshift_u = tab.upshift_u(s.gear);
+    let u_x = tab.upshift_u(s.gear);
+    let g_end = tab.upshift_to(s.gear);
+    if g_end <= s.gear || u_j <= u_i || u_j < u_x {
+        s.upshift_u = u_x;
         return u_j;
     }
-    let u_x = tab.upshift_u(s.gear);
-    let f = ((u_x - u_i) / (u_j - u_i)).clamp(0.0, 1.0);
-    // The drive is off from the crossover for the shift time, or to the end of the step if that is sooner.
-    let shift_s = tab.shift_time_s();
-    let step_s = 2.0 * ds / (u_i.sqrt() + u_j.sqrt()).max(1e-9);
-    let share = 1.0 - shift_s.min((1.0 - f) * step_s) / step_s;
-    let a1 = tab.forward_at(u_i).accel_mps2(u_i, kappa[0], g_sin, share);
-    let up = clamp_to_cap(u_i + a1 * (2.0 * ds), cap).0;
-    let end = tab
-        .forward_at(up)
-        .step_end(u_i, a1, up, kappa[1], g_sin, share, ds);
-    let (uj, pinned) = clamp_to_cap(end, cap);
-    let after_s = (1.0 - f) * 2.0 * ds / (u_i.sqrt() + uj.sqrt()).max(1e-9);
+    let u_x = u_x.max(u_i);
+    let a2 = (u_j - u_i) / ds - a1;
+    let sigma = interpolant_root(u_i - u_x, 2.0 * a1, (a2 - a1) / ds, ds);
+    let kx = kappa[0] + (sigma / ds) * (kappa[1] - kappa[0]);
     s.gear = g_end;
     s.upshift_u = tab.upshift_u(g_end);
-    s.shift_left_s = (shift_s - after_s).max(0.0);
+    let (end, left) = coast_then_drive(
+        tab,
+        s.gear,
+        u_x,
+        [kx, kappa[1]],
+        g_sin,
+        cap,
+        ds - sigma,
+        tab.shift_time_s(),
+    );
+    s.shift_left_s = left;
+    let (uj, pinned) = clamp_to_cap(end, cap);
     s.pinned = pinned;
     uj
+}
+
+/// The root in `[0, h]` of `c + b σ + a σ²` with `c ≤ 0` (the interpolant reaching a speed it starts below):
+/// the stable form `−2c / (b + √(b² − 4ac))`, the nearer end if it falls outside.
+fn interpolant_root(c: f64, b: f64, a: f64, h: f64) -> f64 {
+    let disc = b * b - 4.0 * a * c;
+    let x = -2.0 * c / (b + disc.max(0.0).sqrt());
+    if x.is_finite() {
+        x.clamp(0.0, h)
+    } else {
+        h
+    }
+}
+
+/// One Heun step of `h` metres from `u0` in `gear` with drive share `share` (curvatures at its ends).
+#[allow(clippy::too_many_arguments)]
+fn heun_in_gear(
+    tab: &PassTables<'_>,
+    gear: u8,
+    u0: f64,
+    kappa: [f64; 2],
+    g_sin: f64,
+    share: f64,
+    h: f64,
+    cap: f64,
+) -> f64 {
+    if h <= 0.0 {
+        return u0;
+    }
+    let a1 = tab
+        .forward_at(u0)
+        .accel_mps2(u0, kappa[0], g_sin, share, gear);
+    let up = clamp_to_cap(u0 + a1 * (2.0 * h), cap).0;
+    let end = tab
+        .forward_at(up)
+        .step_end(u0, a1, up, kappa[1], g_sin, share, h, gear);
+    end.max(0.0)
+}
+
+/// `h` metres from `u0` in `gear`, the drive off for the first `shift_s` seconds (at the speed of `u0`) and
+/// on for the rest, each part one Heun step: the end, and the shift time left at it.
+#[allow(clippy::too_many_arguments)]
+fn coast_then_drive(
+    tab: &PassTables<'_>,
+    gear: u8,
+    u0: f64,
+    kappa: [f64; 2],
+    g_sin: f64,
+    cap: f64,
+    h: f64,
+    shift_s: f64,
+) -> (f64, f64) {
+    let v0 = u0.sqrt().max(0.5);
+    let coast = shift_s * v0;
+    if coast >= h {
+        let u1 = heun_in_gear(tab, gear, u0, kappa, g_sin, 0.0, h, cap);
+        let t = 2.0 * h / (v0 + u1.sqrt()).max(1e-9);
+        (u1, (shift_s - t).max(0.0))
+    } else {
+        let km = kappa[0] + (coast / h) * (kappa[1] - kappa[0]);
+        let um = heun_in_gear(tab, gear, u0, [kappa[0], km], g_sin, 0.0, coast, cap);
+        let u1 = heun_in_gear(tab, gear, um, [km, kappa[1]], g_sin, 1.0, h - coast, cap);
+        (u1, 0.0)
+    }
 }
 
 /// Traction pass from anchor `start` in the direction of travel.
@@ -365,7 +433,7 @@ impl Pass for Forward {
         let ds2 = 2.0 * ds;
         let h = (1.0 + SHIFT_HYSTERESIS) * (1.0 + SHIFT_HYSTERESIS);
         let mut j = [0usize; L];
-        let (mut cap, mut g_sin, mut share, mut vi) = ([0.0; L], [0.0; L], [0.0; L], [0.0; L]);
+        let (mut cap, mut g_sin, mut share) = ([0.0; L], [0.0; L], [0.0; L]);
         let (mut a1, mut up) = ([0.0; L], [0.0; L]);
         let mut held = [false; L];
         // The predictor of every lane, then the corrector of every lane.
@@ -387,8 +455,8 @@ impl Pass for Forward {
             } else {
                 let ka = d.kappa_abs[ii];
                 let at = tab.forward_at(u[l]);
-                (share[l], vi[l]) = engage(&tab, s, at.gear(), u[l], ds, h);
-                a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l]);
+                (share[l], _) = engage(&tab, s, at.gear(), u[l], ds, h);
+                a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l], s.gear);
                 up[l] = clamp_to_cap(u[l] + a1[l] * ds2, cap[l]).0;
             }
         });
@@ -398,20 +466,46 @@ impl Pass for Forward {
                 u[l] = cap[l];
             } else {
                 let kb = d.kappa_abs[j[l]];
-                let end = tab.forward_at(up[l]).step_end(u[l], a1[l], up[l], kb, g_sin[l], share[l], ds);
+                let end = tab.forward_at(up[l]).step_end(
+                    u[l], a1[l], up[l], kb, g_sin[l], share[l], ds, st[l].gear,
+                );
                 let s = &mut st[l];
                 let mut uj;
                 (uj, s.pinned) = clamp_to_cap(end, cap[l]);
                 if s.shift_left_s > 0.0 {
-                    s.shift_left_s =
-                        (s.shift_left_s - 2.0 * ds / (vi[l] + uj.sqrt()).max(1e-9)).max(0.0);
+                    // An upshift's loss of drive runs on into this step: without drive for the time left,
+                    // then with it, as the step that began the shift takes its rest (`coast_then_drive`).
+                    keep_branch();
+                    let ka = d.kappa_abs[i[l]];
+                    let (e, left) = coast_then_drive(
+                        &tab,
+                        s.gear,
+                        u[l],
+                        [ka, kb],
+                        g_sin[l],
+                        cap[l],
+                        ds,
+                        s.shift_left_s,
+                    );
+                    (uj, s.pinned) = clamp_to_cap(e, cap[l]);
+                    s.shift_left_s = left;
                 }
                 // The step crossed the speed where the next gear takes over: the upshift starts there (after the
                 // shift in progress, if any, was counted: none is, with the whole step driven).
                 if share[l] == 1.0 && uj >= s.upshift_u {
                     keep_branch();
                     let ka = d.kappa_abs[i[l]];
-                    uj = upshift_within_step(&tab, s, u[l], uj, [ka, kb], g_sin[l], cap[l], ds);
+                    uj = upshift_within_step(
+                        &tab,
+                        s,
+                        u[l],
+                        uj,
+                        a1[l],
+                        [ka, kb],
+                        g_sin[l],
+                        cap[l],
+                        ds,
+                    );
                 }
                 u[l] = uj;
             }

@@ -106,9 +106,7 @@ impl Tables {
             .collect();
         let mut upshift_u = [f64::INFINITY; MAX_GEARS + 1];
         for (g, u) in upshift_u.iter_mut().enumerate() {
-            if let Some(k) = nodes.iter().position(|e| e.gear > g as f64) {
-                *u = k as f64 * Envelope::DU_M2PS2;
-            }
+            *u = env.upshift_u_m2ps2(g as u8);
         }
         Self {
             env: env.clone(),
@@ -149,8 +147,8 @@ impl Tables {
     /// interpolation of the envelope.
     #[inline(always)]
     pub fn forward_accel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64, share: f64) -> f64 {
-        self.forward_at(u_m2ps2)
-            .accel_mps2(u_m2ps2, kappa_abs, g_sin, share)
+        let at = self.forward_at(u_m2ps2);
+        at.accel_mps2(u_m2ps2, kappa_abs, g_sin, share, at.gear())
     }
 
     /// Largest deceleration (m/s², positive) at squared speed `u`: the braking force law at the tables'
@@ -169,6 +167,8 @@ impl Tables {
             e: &self.fwd[k],
             t,
             traction: 1.0,
+            k,
+            tables: self,
         }
     }
 
@@ -307,6 +307,8 @@ impl<'a> PassTables<'a> {
                 e: &self.fwd[k as usize],
                 t,
                 traction: self.traction,
+                k: k as usize,
+                tables: self.tables,
             }
         } else {
             ForwardAt {
@@ -376,11 +378,17 @@ impl<'a> PassTables<'a> {
         self.tables.env.shift_time_s()
     }
 
-    /// The squared speed at which a car in `gear` starts its upshift: the first node whose best gear is
-    /// above it (infinite in the top gear).
+    /// The squared speed at which a car in `gear` starts its upshift: where the best gear becomes a higher
+    /// one ([`Envelope::upshift_u_m2ps2`]; infinite in the top gear).
     #[inline(always)]
     pub(crate) fn upshift_u(&self, gear: u8) -> f64 {
         self.tables.upshift_u[usize::from(gear).min(MAX_GEARS)]
+    }
+
+    /// The gear an upshift from `gear` goes to ([`Envelope::upshift_to`]).
+    #[inline(always)]
+    pub(crate) fn upshift_to(&self, gear: u8) -> u8 {
+        self.tables.env.upshift_to(gear)
     }
 
     /// Whether every deceleration the braking table gives is at least `g sin θ`: its braking and resistance
@@ -438,6 +446,9 @@ pub(crate) struct ForwardAt<'a> {
     t: f64,
     /// Share of the traction capacity used (1 for the car as tabulated).
     traction: f64,
+    /// The cell's node.
+    k: usize,
+    tables: &'a Tables,
 }
 
 impl ForwardAt<'_> {
@@ -458,20 +469,51 @@ impl ForwardAt<'_> {
     /// stays engine- or tyre-limited for long stretches, so the processor predicts them, and while the car is
     /// engine-limited the result does not wait for the square root of the tyre limit.
     #[inline(always)]
-    pub(crate) fn accel_mps2(&self, u_m2ps2: f64, kappa_abs: f64, g_sin: f64, share: f64) -> f64 {
+    pub(crate) fn accel_mps2(
+        &self,
+        u_m2ps2: f64,
+        kappa_abs: f64,
+        g_sin: f64,
+        share: f64,
+        gear: u8,
+    ) -> f64 {
         let (e, t) = (self.e, self.t);
         let f = |q: usize| e.val[q] + t * e.dif[q];
+        let [drive, rot] = self.drive_terms(gear);
         // (capacity × share) first: off the chain through the square root, and exact for a share of 1.
         forward_accel_mps2(
             f(0),
             f(1) * self.traction,
-            f(2),
-            f(3),
+            drive,
+            rot,
             f(4),
             u_m2ps2 * kappa_abs,
             g_sin,
             share,
         )
+    }
+
+    /// The drive terms `[drive, rot_ratio]` of the engaged `gear` here: the table's where the cell holds
+    /// that gear at both ends (nearly always), else the gear's own ([`Envelope::gear_terms`]): after an
+    /// upshift below the crossover, and across a crossover, where the best gear's drive jumps.
+    #[inline(always)]
+    fn drive_terms(&self, gear: u8) -> [f64; 2] {
+        let (e, t) = (self.e, self.t);
+        if e.gear == gear && e.gear_next == gear {
+            [e.val[2] + t * e.dif[2], e.val[3] + t * e.dif[3]]
+        } else {
+            self.other_gear_terms(gear)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn other_gear_terms(&self, gear: u8) -> [f64; 2] {
+        let (e, t) = (self.e, self.t);
+        self.tables
+            .env
+            .gear_terms(gear, self.k, t)
+            .unwrap_or([e.val[2] + t * e.dif[2], e.val[3] + t * e.dif[3]])
     }
 
     /// The end of a traction step (the corrector, in `u = v²`) from `u_i` with the start's acceleration `a1`,
@@ -490,6 +532,7 @@ impl ForwardAt<'_> {
         g_sin: f64,
         share: f64,
         ds: f64,
+        gear: u8,
     ) -> f64 {
         let (e, t) = (self.e, self.t);
         let f = |q: usize| e.val[q] + t * e.dif[q];
@@ -497,21 +540,22 @@ impl ForwardAt<'_> {
         if up * q > IMPLICIT_USAGE {
             keep_branch();
             let load = f(4) + g_sin;
+            let [drive, rot] = self.drive_terms(gear);
             // The force law's tyre branch for a drive share (see `forward_accel_mps2`).
-            let coast = (1.0 - share) * (load * f(3));
+            let coast = (1.0 - share) * (load * rot);
             let tyre = implicit_ellipse_end(
                 u_i + (a1 - share * load - coast) * ds,
                 ds * share * (f(1) * self.traction),
                 q,
             );
-            let engine = u_i + (a1 + (share * f(2) - load * f(3))) * ds;
+            let engine = u_i + (a1 + (share * drive - load * rot)) * ds;
             if engine < tyre {
                 engine
             } else {
                 tyre
             }
         } else {
-            u_i + (a1 + self.accel_mps2(up, kappa_abs, g_sin, share)) * ds
+            u_i + (a1 + self.accel_mps2(up, kappa_abs, g_sin, share, gear)) * ds
         }
     }
 }
@@ -597,6 +641,8 @@ mod tests {
                     e: f,
                     t: 1.0,
                     traction: 1.0,
+                    k,
+                    tables: &env,
                 };
                 assert_eq!(at.gear(), g.gear, "node {k}");
                 for q in 0..5 {
@@ -656,9 +702,11 @@ mod tests {
         kb: f64,
         share: f64,
     ) -> (f64, bool) {
-        let a1 = tab.forward_at(u).accel_mps2(u, ka, g_sin, share);
+        let at = tab.forward_at(u);
+        let a1 = at.accel_mps2(u, ka, g_sin, share, at.gear());
         let up = super::clamp_to_cap(u + a1 * (2.0 * ds), cap).0;
-        let a2 = tab.forward_at(up).accel_mps2(up, kb, g_sin, share);
+        let at = tab.forward_at(up);
+        let a2 = at.accel_mps2(up, kb, g_sin, share, at.gear());
         super::clamp_to_cap(u + (a1 + a2) * ds, cap)
     }
 

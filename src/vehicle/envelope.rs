@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use super::{Car, Shares, G_MPS2};
+use super::{Car, Shares, G_MPS2, MAX_GEARS};
 use crate::numerics::table::{cell_from_zero, keep_branch};
 
 /// `√max(1 − r², 0)`: the longitudinal share the friction ellipse leaves at a lateral usage `r = a_y / a_y,max`
@@ -213,7 +213,32 @@ pub struct Envelope {
     overall_ratios: Vec<f64>,
     launch_rpm: f64,
     shift_time_s: f64,
+    /// Per gear (index 0 unused): its drive terms where the table's best gear may be another (see
+    /// [`GearBand`]).
+    gear_bands: Vec<GearBand>,
+    /// Per gear (index 0 unused): the squared speed at which the best gear becomes a higher one, where the car
+    /// in that gear starts its upshift (infinite for the top gear); exact, not a node.
+    upshift_u_m2ps2: [f64; MAX_GEARS + 1],
+    /// Per gear: the gear its upshift goes to (the best gear just above its upshift point).
+    upshift_to: [u8; MAX_GEARS + 1],
 }
+
+/// One gear's drive terms `[drive, rot_ratio]` (see [`Car::drive_terms`]) at the nodes `first..` around the
+/// speeds where it is the best gear, [`GEAR_BAND_NODES`] beyond them on each side, so that a car in that gear gets its own drive where the table holds
+/// another gear's — after an upshift, whose loss of drive puts the car back below the crossover in its new
+/// gear, and in the cell across a crossover, where the best gear's drive jumps (upshifts at the limiter).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GearBand {
+    /// Node of the first entry.
+    pub first: usize,
+    /// `[drive, rot_ratio]` per node from `first`.
+    pub terms: Vec<[f64; 2]>,
+}
+
+/// Nodes a gear's band reaches beyond the nodes where it is the best, on both sides: 64 m²/s², more than an
+/// upshift's loss of drive takes below the crossover (0.1 s × ~1–3 m/s² × 2v ≈ 4–15 m²/s² on the shipped car)
+/// and than a step's predictor overshoots it before the upshift (2 a ds: ~25 m²/s² at 2 m).
+pub const GEAR_BAND_NODES: usize = 16;
 
 impl Envelope {
     /// Step of the table in squared speed (m²/s²).
@@ -241,9 +266,36 @@ impl Envelope {
                 .collect(),
             launch_rpm: p.engine.launch_rpm,
             shift_time_s: p.driveline.shift_time_s,
+            gear_bands: Vec::new(),
+            upshift_u_m2ps2: [f64::INFINITY; MAX_GEARS + 1],
+            upshift_to: [0; MAX_GEARS + 1],
         };
         env.top_speed_mps = env.find_top_speed(v_rev);
+        env.gear_bands = gear_bands(car, &env.nodes);
+        (env.upshift_u_m2ps2, env.upshift_to) = upshift_points(car, &env.nodes);
         env
+    }
+
+    /// The drive terms `[drive, rot_ratio]` of `gear` at table position `(k, t)` (node and fraction), where
+    /// its band covers the cell; `None` outside it.
+    #[inline]
+    pub fn gear_terms(&self, gear: u8, k: usize, t: f64) -> Option<[f64; 2]> {
+        let b = self.gear_bands.get(usize::from(gear))?;
+        let i = k.checked_sub(b.first)?;
+        let (a, c) = (b.terms.get(i)?, b.terms.get(i + 1)?);
+        Some([a[0] + t * (c[0] - a[0]), a[1] + t * (c[1] - a[1])])
+    }
+
+    /// The squared speed at which a car in `gear` starts its upshift: where the best gear becomes a higher
+    /// one (infinite in the top gear).
+    pub fn upshift_u_m2ps2(&self, gear: u8) -> f64 {
+        self.upshift_u_m2ps2[usize::from(gear).min(MAX_GEARS)]
+    }
+
+    /// The gear an upshift from `gear` goes to: the best gear just above its upshift point (`gear` itself
+    /// in the top gear).
+    pub fn upshift_to(&self, gear: u8) -> u8 {
+        self.upshift_to[usize::from(gear).min(MAX_GEARS)].max(gear)
     }
 
     /// The node at squared speed `u = v²` (linear interpolation in u; clamped to the table).
@@ -353,6 +405,69 @@ impl Envelope {
     pub fn nodes(&self) -> &[EnvelopeNode] {
         &self.nodes
     }
+}
+
+/// Each gear's [`GearBand`], from the car's exact drive in that gear.
+fn gear_bands(car: &Car, nodes: &[EnvelopeNode]) -> Vec<GearBand> {
+    let n = nodes.len();
+    let gears = car.params().driveline.gear_ratios.len() as u8;
+    let mut bands = vec![GearBand::default(); usize::from(gears) + 1];
+    for g in 1..=gears {
+        let best = |k: &usize| nodes[*k].gear as u8;
+        let (Some(first), Some(last)) = (
+            (0..n).find(|k| best(k) == g),
+            (0..n).rev().find(|k| best(k) == g),
+        ) else {
+            continue;
+        };
+        let lo = first.saturating_sub(GEAR_BAND_NODES);
+        let hi = (last + 1 + GEAR_BAND_NODES).min(n - 1);
+        bands[usize::from(g)] = GearBand {
+            first: lo,
+            terms: (lo..=hi)
+                .map(|k| {
+                    let v = (k as f64 * Envelope::DU_M2PS2).sqrt();
+                    car.drive_terms(&car.drive_in_gear(v, g))
+                })
+                .collect(),
+        };
+    }
+    bands
+}
+
+/// Per gear, the exact squared speed where the best gear becomes a higher one: bisection on the car's
+/// [`Car::best_drive`] inside the cell of the table where the nodes' best gear passes it.
+fn upshift_points(
+    car: &Car,
+    nodes: &[EnvelopeNode],
+) -> ([f64; MAX_GEARS + 1], [u8; MAX_GEARS + 1]) {
+    let mut out = [f64::INFINITY; MAX_GEARS + 1];
+    let mut to = [0u8; MAX_GEARS + 1];
+    let top = car.params().driveline.gear_ratios.len() as u8;
+    for (g, (u, to)) in out.iter_mut().zip(to.iter_mut()).enumerate() {
+        let above = |v: f64| car.best_drive(v).is_none_or(|d| usize::from(d.gear) > g);
+        if let Some(k) = nodes.iter().position(|e| e.gear > g as f64) {
+            *u = if k == 0 {
+                0.0
+            } else {
+                let (mut lo, mut hi) = (
+                    ((k - 1) as f64 * Envelope::DU_M2PS2).sqrt(),
+                    (k as f64 * Envelope::DU_M2PS2).sqrt(),
+                );
+                for _ in 0..48 {
+                    let mid = 0.5 * (lo + hi);
+                    if above(mid) {
+                        hi = mid;
+                    } else {
+                        lo = mid;
+                    }
+                }
+                hi * hi
+            };
+            *to = car.best_drive(u.sqrt()).map_or(top, |d| d.gear);
+        }
+    }
+    (out, to)
 }
 
 #[cfg(test)]

@@ -334,6 +334,17 @@ impl Car {
             / self.overall_ratio(top)
     }
 
+    /// A drive's terms in the force law: `[drive, rot_ratio]`, the full-load drive over the mass with the
+    /// rotating parts (m/s²) and the share of the mass that is not rotating parts (the factor on the
+    /// resistance's deceleration), so that the engine-limited acceleration is `drive − load · rot_ratio`.
+    pub fn drive_terms(&self, d: &Drive) -> [f64; 2] {
+        let m = self.mass_kg();
+        [
+            d.force_n / (m + d.rotating_mass_kg),
+            m / (m + d.rotating_mass_kg),
+        ]
+    }
+
     /// The exact (not tabulated) envelope at speed `v`: what [`Envelope`] tabulates. Above the rev-limited
     /// top speed the top gear's drive is extrapolated (torque held at the curve's last point), so that
     /// interpolation just below the limit is exact; the solver never goes beyond it.
@@ -349,8 +360,8 @@ impl Car {
             inv_ay_max_s2pm: 1.0 / ay_max_mps2,
             ax_traction_mps2: self.traction_capacity_n(v_mps) / m,
             ax_brake_mps2: self.brake_capacity_n(v_mps) / m,
-            drive_mps2: d.force_n / (m + d.rotating_mass_kg),
-            rot_ratio: m / (m + d.rotating_mass_kg),
+            drive_mps2: self.drive_terms(&d)[0],
+            rot_ratio: self.drive_terms(&d)[1],
             resist_mps2: self.resistance_n(v_mps) / m,
             gear: f64::from(d.gear),
         }
