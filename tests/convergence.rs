@@ -27,7 +27,9 @@ fn lap_time(step_m: f64, line: &LinePath) -> f64 {
 /// line driven as given (TUM's published Oschersleben line, a spline through points ~5 m apart whose
 /// curvature is kinked at every point): against a 0.05 m reference, within 2 ms at the default 1 m step (issue
 /// 14's target), 1 ms at 0.5 m and 0.5 ms at 0.25 m, and within 10 ms at 2 m. Measured (ms, 2 / 1 / 0.5 /
-/// 0.25 m): centreline −4.5 / +0.5 / +0.1 / +0.4, TUM's line −2.1 / −1.6 / +0.1 / +0.0. Before the exact
+/// 0.25 m), with the engaged gear's drive and the located upshift: centreline −7.1 / −0.4 / −0.1 / +0.3, TUM's
+/// line −0.4 / −1.0 / +0.2 / +0.1 (before them: centreline −4.5 / +0.5 / +0.1 / +0.4, TUM's line −2.1 / −1.6 /
+/// +0.1 / +0.0). Before the exact
 /// path sampling and cell apexes the line was −58 / −30 / −15 / −7 ms (first order) and the centreline
 /// −16 / −3.1 / −1.4 / −0.5; see `docs/ENGINEERING.md`.
 #[test]

@@ -69,11 +69,10 @@ use crate::vehicle::{Envelope, Shares, G_MPS2};
 pub const PERIODIC_TOLERANCE_MPS: f64 = 1e-6;
 /// Relative speed band below an upshift point in which the car keeps the higher gear. An upshift loses at
 /// most `shift_time × (drag + rolling resistance) / m` ≈ 0.1 s × 1 m/s² = 0.1 m/s, far inside 3 % of any
-/// shift speed; braking zones pass through the band in a few metres. The drive force within the band is
-/// taken from the best gear, the lower one: an overestimate, and not only on a decelerating car: the loss of
-/// drive in an upshift puts an accelerating car back below the crossover, where it then pulls with the lower
-/// gear until it crosses again (about 4 ms a lap too fast at Oschersleben; see `docs/ENGINEERING.md`, issue
-/// 14: the engaged gear's drive is the planned fix). Only the forward pass's upshift timing depends on it.
+/// shift speed; braking zones pass through the band in a few metres. Within the band the car pulls with the
+/// gear it is in, not the best one ([`crate::vehicle::Envelope::gear_terms`]): the loss of drive in an
+/// upshift puts an accelerating car back below the crossover in its new gear. Only the forward pass's shift
+/// timing depends on the band.
 pub const SHIFT_HYSTERESIS: f64 = 0.03;
 /// Most forward laps tried before a flying lap is declared non-periodic.
 pub const MAX_FORWARD_LAPS: usize = 20;

@@ -472,6 +472,8 @@ fn upshift_points(
 
 #[cfg(test)]
 mod tests {
+    use super::{Car, Envelope};
+
     /// The force law has one definition: a node's accelerations are the law's, and the node's minimum of the
     /// engine and tyre limits is the smaller of the two (engine-limited on a straight at speed, tyre-limited
     /// at the lateral limit).
@@ -530,5 +532,69 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Each gear's upshift point is where the car's best gear becomes a higher one (to the bisection's
+    /// resolution), no later than the table's node rule, and the upshift goes to the gear that is best just
+    /// above it; the top gear has none.
+    #[test]
+    fn upshift_points_are_the_best_gear_crossovers() {
+        let car =
+            Car::from_toml_str("gt3", include_str!("../../cars/porsche_997_gt3_cup.toml")).unwrap();
+        let env = Envelope::new(&car);
+        let gears = env.gears();
+        for g in 1..gears {
+            let u = env.upshift_u_m2ps2(g);
+            let v = u.sqrt();
+            let below = car.best_drive(v * (1.0 - 1e-9)).unwrap().gear;
+            let above = car.best_drive(v * (1.0 + 1e-9)).map_or(gears, |d| d.gear);
+            assert!(
+                below <= g && above > g,
+                "gear {g}: {below} below, {above} above {v} m/s"
+            );
+            assert_eq!(env.upshift_to(g), above);
+            let node = env
+                .nodes()
+                .iter()
+                .position(|e| e.gear > f64::from(g))
+                .unwrap();
+            assert!(u <= node as f64 * Envelope::DU_M2PS2);
+        }
+        assert!(env.upshift_u_m2ps2(gears).is_infinite());
+    }
+
+    /// A gear's band holds that gear's own drive terms, exactly at the nodes and linear between them, also
+    /// where the table's best gear is another (across the crossover, and below it in the higher gear).
+    #[test]
+    fn gear_terms_are_the_engaged_gears_drive() {
+        let car =
+            Car::from_toml_str("gt3", include_str!("../../cars/porsche_997_gt3_cup.toml")).unwrap();
+        let env = Envelope::new(&car);
+        let mut other = 0;
+        for g in 1..=env.gears() {
+            for (k, node) in env.nodes().iter().enumerate() {
+                let Some(t0) = env.gear_terms(g, k, 0.0) else {
+                    continue;
+                };
+                let v = (k as f64 * Envelope::DU_M2PS2).sqrt();
+                assert_eq!(
+                    t0,
+                    car.drive_terms(&car.drive_in_gear(v, g)),
+                    "gear {g} node {k}"
+                );
+                let (t1, mid) = (
+                    env.gear_terms(g, k, 1.0).unwrap(),
+                    env.gear_terms(g, k, 0.5).unwrap(),
+                );
+                for q in 0..2 {
+                    assert!((mid[q] - 0.5 * (t0[q] + t1[q])).abs() <= 1e-12 * t0[q].abs().max(1.0));
+                }
+                other += usize::from(node.gear != f64::from(g));
+            }
+        }
+        assert!(
+            other > 100,
+            "{other} nodes of a gear that is not the best there"
+        );
     }
 }
