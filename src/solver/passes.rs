@@ -208,8 +208,7 @@ impl DriveState {
 
 /// The shift rule, once, for every traction step that evaluates the envelope (the passes, and the replay
 /// that records the telemetry): puts the car in gear for a step from squared speed `u`, whose best gear is
-/// `best`, and returns the share of the step with the drive engaged and, when that share is below 1, the
-/// speed `√u` (else 0).
+/// `best`, and returns the share of the step with the drive engaged.
 ///
 /// At a corner limit the car is in its best gear and not mid-shift. Otherwise it upshifts as soon as the next
 /// gear pulls harder (or the limiter is reached), paying the shift time without drive, and downshifts only
@@ -222,8 +221,8 @@ pub(super) fn engage(
     u: f64,
     ds: f64,
     h: f64,
-) -> (f64, f64) {
-    let (mut share, mut vi) = (1.0, 0.0);
+) -> f64 {
+    let mut share = 1.0;
     // Usually the car is in its best gear and not shifting: nothing to do.
     if s.pinned || best != s.gear || s.shift_left_s > 0.0 {
         keep_branch();
@@ -243,11 +242,10 @@ pub(super) fn engage(
         s.upshift_u = tab.upshift_u(s.gear);
         // Share of this segment with the drive engaged (an upshift may end inside it).
         if s.shift_left_s > 0.0 {
-            vi = u.sqrt();
-            share = 1.0 - (s.shift_left_s * vi.max(0.5) / ds).min(1.0);
+            share = 1.0 - (s.shift_left_s * u.sqrt().max(0.5) / ds).min(1.0);
         }
     }
-    (share, vi)
+    share
 }
 
 /// A traction step from `u_i` (curvatures `kappa` at its two ends) that ended at `u_j`, past the squared speed
@@ -256,7 +254,7 @@ pub(super) fn engage(
 /// a first-order error in the step). The crossover's distance `σ` into the step is the root of the step's own
 /// interpolant `u(σ) = u_i + 2 a₁ σ + (a₂ − a₁) σ² / ds` (Heun's accelerations at both ends, `u(ds) = u_j`); from
 /// `u_x` the rest of the step is taken in the new gear, without drive for the shift time and then with it
-/// ([`coast_then_drive`]). Returns the step's new end; updates the gear, the shift time left and the pinned
+/// ([`SubSteps::coast_then_drive`]). Returns the step's new end; updates the gear, the shift time left and the pinned
 /// flag.
 #[cold]
 #[inline(never)]
@@ -284,16 +282,13 @@ fn upshift_within_step(
     let kx = kappa[0] + (sigma / ds) * (kappa[1] - kappa[0]);
     s.gear = g_end;
     s.upshift_u = tab.upshift_u(g_end);
-    let (end, left) = coast_then_drive(
+    let sub = SubSteps {
         tab,
-        s.gear,
-        u_x,
-        [kx, kappa[1]],
+        gear: s.gear,
         g_sin,
         cap,
-        ds - sigma,
-        tab.shift_time_s(),
-    );
+    };
+    let (end, left) = sub.coast_then_drive(u_x, [kx, kappa[1]], ds - sigma, tab.shift_time_s());
     s.shift_left_s = left;
     let (uj, pinned) = clamp_to_cap(end, cap);
     s.pinned = pinned;
@@ -312,55 +307,46 @@ fn interpolant_root(c: f64, b: f64, a: f64, h: f64) -> f64 {
     }
 }
 
-/// One Heun step of `h` metres from `u0` in `gear` with drive share `share` (curvatures at its ends).
-#[allow(clippy::too_many_arguments)]
-fn heun_in_gear(
-    tab: &PassTables<'_>,
+/// The sub-steps of a traction step split by an upshift: the car in `gear` on a segment with `g_sin`, capped
+/// at `cap`.
+struct SubSteps<'a, 't> {
+    tab: &'a PassTables<'t>,
     gear: u8,
-    u0: f64,
-    kappa: [f64; 2],
     g_sin: f64,
-    share: f64,
-    h: f64,
     cap: f64,
-) -> f64 {
-    if h <= 0.0 {
-        return u0;
-    }
-    let a1 = tab
-        .forward_at(u0)
-        .accel_mps2(u0, kappa[0], g_sin, share, gear);
-    let up = clamp_to_cap(u0 + a1 * (2.0 * h), cap).0;
-    let end = tab
-        .forward_at(up)
-        .step_end(u0, a1, up, kappa[1], g_sin, share, h, gear);
-    end.max(0.0)
 }
 
-/// `h` metres from `u0` in `gear`, the drive off for the first `shift_s` seconds (at the speed of `u0`) and
-/// on for the rest, each part one Heun step: the end, and the shift time left at it.
-#[allow(clippy::too_many_arguments)]
-fn coast_then_drive(
-    tab: &PassTables<'_>,
-    gear: u8,
-    u0: f64,
-    kappa: [f64; 2],
-    g_sin: f64,
-    cap: f64,
-    h: f64,
-    shift_s: f64,
-) -> (f64, f64) {
-    let v0 = u0.sqrt().max(0.5);
-    let coast = shift_s * v0;
-    if coast >= h {
-        let u1 = heun_in_gear(tab, gear, u0, kappa, g_sin, 0.0, h, cap);
-        let t = 2.0 * h / (v0 + u1.sqrt()).max(1e-9);
-        (u1, (shift_s - t).max(0.0))
-    } else {
-        let km = kappa[0] + (coast / h) * (kappa[1] - kappa[0]);
-        let um = heun_in_gear(tab, gear, u0, [kappa[0], km], g_sin, 0.0, coast, cap);
-        let u1 = heun_in_gear(tab, gear, um, [km, kappa[1]], g_sin, 1.0, h - coast, cap);
-        (u1, 0.0)
+impl SubSteps<'_, '_> {
+    /// One Heun step of `h` metres from `u0` with drive share `share` (curvatures at its ends).
+    fn heun(&self, u0: f64, kappa: [f64; 2], share: f64, h: f64) -> f64 {
+        if h <= 0.0 {
+            return u0;
+        }
+        let (tab, gear, g_sin) = (self.tab, self.gear, self.g_sin);
+        let a1 = tab
+            .forward_at(u0)
+            .accel_mps2(u0, kappa[0], g_sin, share, gear);
+        let up = clamp_to_cap(u0 + a1 * (2.0 * h), self.cap).0;
+        let end = tab
+            .forward_at(up)
+            .step_end(u0, a1, up, kappa[1], g_sin, share, h, gear);
+        end.max(0.0)
+    }
+
+    /// `h` metres from `u0`, the drive off for the first `shift_s` seconds (at the speed of `u0`) and on for
+    /// the rest, each part one Heun step: the end, and the shift time left at it.
+    fn coast_then_drive(&self, u0: f64, kappa: [f64; 2], h: f64, shift_s: f64) -> (f64, f64) {
+        let v0 = u0.sqrt().max(0.5);
+        let coast = shift_s * v0;
+        if coast >= h {
+            let u1 = self.heun(u0, kappa, 0.0, h);
+            let t = 2.0 * h / (v0 + u1.sqrt()).max(1e-9);
+            (u1, (shift_s - t).max(0.0))
+        } else {
+            let km = kappa[0] + (coast / h) * (kappa[1] - kappa[0]);
+            let um = self.heun(u0, [kappa[0], km], 0.0, coast);
+            (self.heun(um, [km, kappa[1]], 1.0, h - coast), 0.0)
+        }
     }
 }
 
@@ -455,7 +441,7 @@ impl Pass for Forward {
             } else {
                 let ka = d.kappa_abs[ii];
                 let at = tab.forward_at(u[l]);
-                (share[l], _) = engage(&tab, s, at.gear(), u[l], ds, h);
+                share[l] = engage(&tab, s, at.gear(), u[l], ds, h);
                 a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l], s.gear);
                 up[l] = clamp_to_cap(u[l] + a1[l] * ds2, cap[l]).0;
             }
@@ -474,19 +460,16 @@ impl Pass for Forward {
                 (uj, s.pinned) = clamp_to_cap(end, cap[l]);
                 if s.shift_left_s > 0.0 {
                     // An upshift's loss of drive runs on into this step: without drive for the time left,
-                    // then with it, as the step that began the shift takes its rest (`coast_then_drive`).
+                    // then with it, as the step that began the shift takes its rest (`SubSteps::coast_then_drive`).
                     keep_branch();
                     let ka = d.kappa_abs[i[l]];
-                    let (e, left) = coast_then_drive(
-                        &tab,
-                        s.gear,
-                        u[l],
-                        [ka, kb],
-                        g_sin[l],
-                        cap[l],
-                        ds,
-                        s.shift_left_s,
-                    );
+                    let sub = SubSteps {
+                        tab: &tab,
+                        gear: s.gear,
+                        g_sin: g_sin[l],
+                        cap: cap[l],
+                    };
+                    let (e, left) = sub.coast_then_drive(u[l], [ka, kb], ds, s.shift_left_s);
                     (uj, s.pinned) = clamp_to_cap(e, cap[l]);
                     s.shift_left_s = left;
                 }
@@ -1034,7 +1017,7 @@ pub(super) fn replay_forward(
         } else {
             // The step's own rule on a copy of its state: the gear and share it is about to use.
             let mut s = st;
-            let (share, _) = engage(&v.tab, &mut s, best, u, v.ds, h);
+            let share = engage(&v.tab, &mut s, best, u, v.ds, h);
             (s.gear, share)
         };
         out[i] = u;

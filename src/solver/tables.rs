@@ -12,7 +12,7 @@ use crate::numerics::table::{cell_from_zero, cell_of, keep_branch};
 use crate::vehicle::envelope::{
     braking_decel_mps2, forward_accel_mps2, implicit_ellipse_end, IMPLICIT_USAGE,
 };
-use crate::vehicle::{Envelope, EnvelopeNode, MAX_GEARS};
+use crate::vehicle::{Envelope, EnvelopeNode};
 
 /// Hot-loop table entry for the traction pass: value at the node and difference to the next node, for
 /// `inv_ay_max`, `ax_traction`, `drive`, `rot_ratio`, `resist` (one load pair and one multiply-add each),
@@ -49,9 +49,6 @@ pub struct Tables {
     /// interpolation in cells `0..=k` (empty if the table's capacities can interpolate below 0); see
     /// [`forward_floor`].
     fwd_floor: Vec<[f64; 2]>,
-    /// Per gear `g` (index 0 unused): the squared speed of the first node whose best gear is above `g`, where
-    /// the car in `g` starts its upshift (infinite for the top gear).
-    upshift_u: [f64; MAX_GEARS + 1],
     x_max: f64,
 }
 
@@ -104,13 +101,8 @@ impl Tables {
                 ]
             })
             .collect();
-        let mut upshift_u = [f64::INFINITY; MAX_GEARS + 1];
-        for (g, u) in upshift_u.iter_mut().enumerate() {
-            *u = env.upshift_u_m2ps2(g as u8);
-        }
         Self {
             env: env.clone(),
-            upshift_u,
             fwd,
             bwd,
             work,
@@ -382,7 +374,7 @@ impl<'a> PassTables<'a> {
     /// one ([`Envelope::upshift_u_m2ps2`]; infinite in the top gear).
     #[inline(always)]
     pub(crate) fn upshift_u(&self, gear: u8) -> f64 {
-        self.tables.upshift_u[usize::from(gear).min(MAX_GEARS)]
+        self.tables.env.upshift_u_m2ps2(gear)
     }
 
     /// The gear an upshift from `gear` goes to ([`Envelope::upshift_to`]).
