@@ -39,6 +39,7 @@ macro_rules! pass_data {
             u_lim: $u_lim,
             ds: $s.track.step_m(),
             shares: $s.shares,
+            departures: &$s.ws.departures,
         }
     };
 }
@@ -123,6 +124,10 @@ pub struct Workspace {
     u_aux: Vec<f64>,
     /// Speed of the last solved lap (m/s).
     v: Vec<f64>,
+    /// The traction pass's gear on leaving each corner limit of the current braking profile, chosen once a
+    /// solve (0: not yet, 1: the best gear, 2: the next one up; [`passes::Forward::departure`]): the passes
+    /// run several times a lap (periodicity, the chunks' stitch) and the choice depends on the point only.
+    departures: Vec<std::cell::Cell<u8>>,
 }
 
 impl Workspace {
@@ -140,6 +145,7 @@ impl Workspace {
         ] {
             b.resize(n, 0.0);
         }
+        self.departures.resize(n, std::cell::Cell::new(0));
     }
 }
 
@@ -370,6 +376,10 @@ impl<'a> LapSolver<'a> {
             passes::run_chunked(&bwd, &data, &mut self.ws.u_bwd, self.ws.u_lim[i0], true);
         }
         self.braking_current = true;
+        // New caps: the traction pass's departures are chosen afresh.
+        for c in &self.ws.departures {
+            c.set(0);
+        }
         i0
     }
 

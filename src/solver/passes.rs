@@ -29,6 +29,8 @@
 //!
 //! Nothing here allocates: plans, queues and lanes are fixed-size arrays on the stack.
 
+use std::cell::Cell;
+
 use super::tables::{clamp_to_cap, PassTables, Tables};
 use super::SHIFT_HYSTERESIS;
 use crate::numerics::table::keep_branch;
@@ -66,10 +68,13 @@ pub(super) struct PassData<'a> {
     pub ds: f64,
     /// The driver's shares: traction and braking scale the tables; grip is already in `kappa_abs`.
     pub shares: crate::vehicle::Shares,
+    /// The traction pass's choices on leaving the corner limits, per point (see [`Forward::depart`]).
+    pub departures: &'a [Cell<u8>],
 }
 
 /// What the steps read, for one pass: the envelope's tables and the per-point data, every slice `n` long (so
 /// that one bounds check per index covers them all).
+#[derive(Clone, Copy)]
 pub(super) struct View<'a> {
     tab: PassTables<'a>,
     kappa_abs: &'a [f64],
@@ -79,6 +84,10 @@ pub(super) struct View<'a> {
     /// Whether the forward pass may hold a pinned step without evaluating it
     /// ([`PassTables::forward_step_reaches`]); the sequential reference evaluates every step.
     hold: bool,
+    /// Whether a traction step leaving a corner limit chooses its gear for time ([`Forward::departure`]);
+    /// off inside that choice's own look-ahead.
+    decide: bool,
+    departures: &'a [Cell<u8>],
 }
 
 impl<'a> View<'a> {
@@ -91,6 +100,8 @@ impl<'a> View<'a> {
             u_lim: &d.u_lim[..n],
             ds: d.ds,
             hold: true,
+            decide: true,
+            departures: &d.departures[..n],
         }
     }
 
@@ -192,7 +203,21 @@ pub(super) struct DriveState {
     /// [`PassTables::upshift_u`], so that the step's check is one comparison); 0 while not looked up (the
     /// first check then looks it up). Never above the table's value, so no upshift is missed.
     pub upshift_u: f64,
+    /// The last evaluated step ended below its start, off any cap: the car is slowing in its gear (uphill, or
+    /// above the gear's top speed), the only case in which it downshifts ([`engage`]).
+    pub slowing: bool,
+    /// The corner limit this chain left in its best gear with the choice of the next one up still open
+    /// ([`Forward::depart`]), and that gear; [`NO_DEPARTURE`] when none is.
+    pub departed: u32,
+    pub departed_gear: u8,
 }
+
+/// Points of a departure's run in the next gear up that [`Forward::settle`] keeps from its look-ahead instead
+/// of running them again (a few tens at 1 m).
+const KEPT_POINTS: usize = 512;
+
+/// [`DriveState::departed`] when no departure's choice is open.
+pub(super) const NO_DEPARTURE: u32 = u32::MAX;
 
 impl DriveState {
     /// A state that starts in `gear`, not shifting.
@@ -202,6 +227,9 @@ impl DriveState {
             shift_left_s: 0.0,
             pinned: false,
             upshift_u: 0.0,
+            slowing: false,
+            departed: NO_DEPARTURE,
+            departed_gear: 0,
         }
     }
 }
@@ -210,9 +238,11 @@ impl DriveState {
 /// that records the telemetry): puts the car in gear for a step from squared speed `u`, whose best gear is
 /// `best`, and returns the share of the step with the drive engaged.
 ///
-/// At a corner limit the car is in its best gear and not mid-shift. Otherwise it upshifts as soon as the next
-/// gear pulls harder (or the limiter is reached), paying the shift time without drive, and downshifts only
-/// below the hysteresis band ([`SHIFT_HYSTERESIS`]), so the speed lost in an upshift does not undo it.
+/// At a corner limit the car is in `best` and not mid-shift (`best` is the table's best gear, or the higher
+/// gear [`Forward::departure`] chose for the exit). Otherwise it upshifts as soon as the next gear pulls
+/// harder (or the limiter is reached), paying the shift time without drive, and downshifts only while
+/// slowing in its gear (uphill, or above the gear's top speed; a driver on the throttle out of a corner does
+/// not) and below the hysteresis band ([`SHIFT_HYSTERESIS`]).
 #[inline(always)]
 pub(super) fn engage(
     tab: &PassTables<'_>,
@@ -236,7 +266,7 @@ pub(super) fn engage(
         } else if best > s.gear {
             s.shift_left_s = tab.shift_time_s();
             s.gear = best;
-        } else if best < s.gear {
+        } else if best < s.gear && s.slowing {
             s.gear = tab.forward_at(u * h).gear().min(s.gear);
         }
         s.upshift_u = tab.upshift_u(s.gear);
@@ -393,6 +423,9 @@ impl Pass for Forward {
             shift_left_s: 0.0,
             pinned: true,
             upshift_u: 0.0,
+            slowing: false,
+            departed: NO_DEPARTURE,
+            departed_gear: 0,
         }
     }
 
@@ -422,6 +455,8 @@ impl Pass for Forward {
         let (mut cap, mut g_sin, mut share) = ([0.0; L], [0.0; L], [0.0; L]);
         let (mut a1, mut up) = ([0.0; L], [0.0; L]);
         let mut held = [false; L];
+        // Whether the step starts at a cap, and its gear there: a step that leaves the cap is a departure.
+        let (mut from_cap, mut gear0) = ([false; L], [0u8; L]);
         // The predictor of every lane, then the corrector of every lane.
         each_lane!(L, l => {
             let ii = i[l];
@@ -439,9 +474,11 @@ impl Pass for Forward {
                 keep_branch();
                 s.shift_left_s = 0.0;
             } else {
+                from_cap[l] = Self::is_pinned(s);
                 let ka = d.kappa_abs[ii];
                 let at = tab.forward_at(u[l]);
                 share[l] = engage(&tab, s, at.gear(), u[l], ds, h);
+                gear0[l] = s.gear;
                 a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l], s.gear);
                 up[l] = clamp_to_cap(u[l] + a1[l] * ds2, cap[l]).0;
             }
@@ -490,6 +527,23 @@ impl Pass for Forward {
                         ds,
                     );
                 }
+                s.slowing = !s.pinned && uj < u[l];
+                if from_cap[l] && !s.pinned && d.decide {
+                    // The car leaves a corner limit: in the next gear up instead, if that is faster.
+                    keep_branch();
+                    if let Some((ub, sb)) = self.depart(d, i[l], u[l], gear0[l], s) {
+                        (uj, *s) = (ub, sb);
+                    }
+                } else if s.departed != NO_DEPARTURE && (s.pinned || s.gear != s.departed_gear) {
+                    // An open choice settles: at a cap again in the departure's gear, that gear was the
+                    // faster; at its first gear change, the look-ahead decides.
+                    keep_branch();
+                    if s.gear != s.departed_gear {
+                        self.settle(d, out, write[l], j[l], &mut uj, s);
+                    } else {
+                        s.departed = NO_DEPARTURE;
+                    }
+                }
                 u[l] = uj;
             }
             i[l] = j[l];
@@ -498,6 +552,239 @@ impl Pass for Forward {
 
     fn run_plan(&self, d: &PassData<'_>, out: &mut [f64], plan: &Plan, arr: &mut Arrivals<Self>) {
         run_stages::<Self, 4>(self, d, out, plan, arr);
+    }
+}
+
+impl Forward {
+    /// The gear for leaving a corner limit, chosen for time. A car that leaves the limit at `u` (point `i`)
+    /// in its best gear `gear` below that gear's upshift pays the shift's time without drive some metres
+    /// later; in `gear + 1` it pulls less but does not shift. A driver takes whichever is faster, so the lap
+    /// is the lesser of the two and continuous in the car's parameters (the best gear alone made the lap jump
+    /// by the shift's cost, ~9 ms at Oschersleben, where an apex speed crossed the upshift point).
+    ///
+    /// A chain leaves a corner limit from its cap there in the best gear of that speed, so the choice depends
+    /// on the point alone for a given braking profile: it is made once a solve and kept in `departures` (the
+    /// periodic laps and the chunks' stitch meet the same departures again), and the chunked passes and the
+    /// sequential reference choose alike. A known choice is applied here (`Some`: the first step's end and
+    /// state in `gear + 1`). An unknown one is left open in the state and the chain goes on in `gear`: most
+    /// departures end within a few metres at a cap again before the upshift, which settles it for `gear` at no
+    /// cost (it has more drive at every speed below its upshift, so it was at least as fast at every point);
+    /// the others are settled by [`Self::settle`] at the chain's first gear change. Where `gear + 1`'s drive
+    /// is not tabulated at `u` the choice is `gear`
+    /// ([`crate::vehicle::envelope::GEAR_BAND_BELOW_SPEED_SHARE`]).
+    #[cold]
+    #[inline(never)]
+    fn depart(
+        &self,
+        d: &View<'_>,
+        i: usize,
+        u: f64,
+        gear: u8,
+        s: &mut DriveState,
+    ) -> Option<(f64, DriveState)> {
+        match d.departures[i].get() {
+            2 => {
+                let mut sb = DriveState::in_gear(gear + 1);
+                Some((self.step(d, i, self.next(i), u, &mut sb), sb))
+            }
+            1 => None,
+            _ => {
+                if d.tab.gear_covers(gear + 1, u) {
+                    (s.departed, s.departed_gear) = (i as u32, gear);
+                } else {
+                    d.departures[i].set(1);
+                }
+                None
+            }
+        }
+    }
+
+    /// Settles the open choice of the chain that left the corner limit at `s.departed` in its best gear and has
+    /// just changed gear at point `j` (at `uj` in state `s`): the look-ahead ([`Self::departure`]) decides, the
+    /// choice is kept for the point, and if the next gear up was the faster the chain becomes that gear's from
+    /// the departure to `j`, the points in between rewritten in `out` (if `write`). The chain cannot have met a
+    /// cap on the way (that would have settled the choice), nor can the slower gear. Where the pass wrote
+    /// the chain's points, the look-ahead reads them instead of running the best gear again and keeps its run
+    /// of the next gear up ([`Self::departure_after`]); else both are run ([`Self::departure`]).
+    #[cold]
+    #[inline(never)]
+    fn settle(
+        &self,
+        d: &View<'_>,
+        out: &mut [f64],
+        write: bool,
+        j: usize,
+        uj: &mut f64,
+        s: &mut DriveState,
+    ) {
+        let (i0, gear) = (s.departed as usize, s.departed_gear);
+        s.departed = NO_DEPARTURE;
+        let u0 = d.u_lim[i0];
+        let mut kept = ([0.0; KEPT_POINTS], *s);
+        let (up, have) = if write {
+            self.departure_after(d, out, i0, gear, j, *uj, s, &mut kept)
+        } else {
+            (self.departure(d, i0, u0, gear), false)
+        };
+        d.departures[i0].set(if up { 2 } else { 1 });
+        if up && have {
+            // The look-ahead's own run of the next gear up (no cap met: the same steps as the pass's).
+            let (mut k, mut m) = (self.next(i0), 0);
+            while k != j {
+                out[k] = kept.0[m];
+                (k, m) = (self.next(k), m + 1);
+            }
+            (*uj, *s) = (kept.0[m], kept.1);
+        } else if up {
+            let (mut sb, mut ub, mut k) = (DriveState::in_gear(gear + 1), u0, i0);
+            while k != j {
+                if write && k != i0 {
+                    out[k] = ub;
+                }
+                let next = self.next(k);
+                ub = self.step(d, k, next, ub, &mut sb);
+                k = next;
+            }
+            (*uj, *s) = (ub, sb);
+        }
+    }
+
+    /// Whether leaving the corner limit at point `i` (squared speed `u`, its cap there) in `gear + 1` is faster
+    /// than in the best gear `gear`. Both are integrated from `i` with the pass's own steps (choices at later
+    /// corner limits by the best gear) until one is settled ahead ([`Self::settled`]); the two chains run as
+    /// two lanes of the pass's step.
+    fn departure(&self, d: &View<'_>, i: usize, u: f64, gear: u8) -> bool {
+        if !d.tab.gear_covers(gear + 1, u) {
+            return false;
+        }
+        let st = [self.pinned(), DriveState::in_gear(gear + 1)];
+        self.run_both(&look_ahead(d), i, st, [u, u], [0.0; 2])
+    }
+
+    /// Both chains of a departure's choice (`[best gear, next gear up]`, states `st`, squared speeds `u`, times
+    /// `t` since the departure) on from point `k`, as two lanes of the pass's step, until one is settled ahead
+    /// ([`Self::settled`]): whether it is the next gear up.
+    fn run_both(
+        &self,
+        v: &View<'_>,
+        k: usize,
+        mut st: [DriveState; 2],
+        mut u: [f64; 2],
+        mut t: [f64; 2],
+    ) -> bool {
+        let two_ds = 2.0 * v.ds;
+        let mut k = [k, k];
+        for _ in 0..self.n {
+            let u0 = u;
+            self.step_lanes(v, &mut [], &[false; 2], &mut k, &mut u, &mut st);
+            t = [
+                t[0] + two_ds / (u0[0].sqrt() + u[0].sqrt()),
+                t[1] + two_ds / (u0[1].sqrt() + u[1].sqrt()),
+            ];
+            if let Some(up) = Self::settled(&st, u, t) {
+                return up;
+            }
+        }
+        t[1] < t[0]
+    }
+
+    /// [`Self::departure`] for a chain in the best gear already run from the departure `i0` (at its cap `u0`)
+    /// to `j`, where its gear changed: its values in `out` from `i0` up to the point before `j`, its end `uj`
+    /// and state `sa` at `j`. Only the next gear up is run to `j`, then both on: the same choice, bit for bit
+    /// (the same steps, the times summed in the same order).
+    ///
+    /// The next gear up's values from `i0` to `j` go to `kept` (from `i0`'s successor on, `j`'s last), with its
+    /// state at `j`, where they fit and it met no cap on the way: what the chain becomes if that gear is the
+    /// faster. Returns the choice and whether `kept` holds them.
+    #[allow(clippy::too_many_arguments)]
+    fn departure_after(
+        &self,
+        d: &View<'_>,
+        out: &[f64],
+        i0: usize,
+        gear: u8,
+        j: usize,
+        uj: f64,
+        sa: &DriveState,
+        kept: &mut ([f64; KEPT_POINTS], DriveState),
+    ) -> (bool, bool) {
+        let v = look_ahead(d);
+        let two_ds = 2.0 * d.ds;
+        let chord = |a: f64, b: f64| two_ds / (a.sqrt() + b.sqrt());
+        // The best gear's state on the way: its gear, no shift, off the caps.
+        let free = DriveState::in_gear(gear);
+        let u0 = d.u_lim[i0];
+        let (mut st, mut uu, mut t, mut k) = (
+            [free, DriveState::in_gear(gear + 1)],
+            [u0, u0],
+            [0.0; 2],
+            i0,
+        );
+        let (mut m, mut fits) = (0, true);
+        while k != j {
+            let next = self.next(k);
+            let na = if next == j { uj } else { out[next] };
+            let nb = self.step(&v, k, next, uu[1], &mut st[1]);
+            fits &= m < KEPT_POINTS && !st[1].pinned;
+            if fits {
+                kept.0[m] = nb;
+            }
+            m += 1;
+            t = [t[0] + chord(uu[0], na), t[1] + chord(uu[1], nb)];
+            (uu, k) = ([na, nb], next);
+            if k == j {
+                st[0] = *sa;
+                kept.1 = st[1];
+            }
+            if let Some(up) = Self::settled(&st, uu, t) {
+                return (up, fits && k == j);
+            }
+        }
+        let fits = fits && k == j;
+        (self.run_both(&v, j, st, uu, t), fits)
+    }
+
+    /// Whether one of two chains from the same departure, `[best gear, next gear up]` at squared speeds `u`
+    /// after times `t`, is settled ahead (`Some(true)`: the next gear up): at a cap with no more time taken
+    /// (the other is no faster there, and the future from a cap is the pass's own, whatever arrived), or, in
+    /// the same gear, neither shifting and neither at a cap, ahead in speed with no more time taken (the same
+    /// steps from a higher speed stay higher).
+    #[inline]
+    fn settled(st: &[DriveState; 2], u: [f64; 2], t: [f64; 2]) -> Option<bool> {
+        let [sa, sb] = st;
+        let ([ua, ub], [ta, tb]) = (u, t);
+        let (cap_a, cap_b) = (Self::is_pinned(sa), Self::is_pinned(sb));
+        if cap_a && ta <= tb {
+            return Some(false);
+        }
+        if cap_b && tb < ta {
+            return Some(true);
+        }
+        if sa.gear == sb.gear
+            && sa.shift_left_s == 0.0
+            && sb.shift_left_s == 0.0
+            && !cap_a
+            && !cap_b
+        {
+            if ua >= ub && ta <= tb {
+                return Some(false);
+            }
+            if ub >= ua && tb < ta {
+                return Some(true);
+            }
+        }
+        None
+    }
+}
+
+/// The view of a departure's look-ahead: later corner limits left in the best gear (no nested choice), and
+/// pinned steps held as in the chunked pass (the same values as evaluated, so the choice does not depend on
+/// which pass makes it).
+fn look_ahead<'a>(d: &View<'a>) -> View<'a> {
+    View {
+        decide: false,
+        hold: true,
+        ..*d
     }
 }
 
@@ -1021,7 +1308,14 @@ pub(super) fn replay_forward(
             (s.gear, share)
         };
         out[i] = u;
+        let from_cap = Forward::is_pinned(&st) && !held;
         u = pass.step(v, i, j, u, &mut st);
+        // A step that left a corner limit in the next gear up (the step's own choice, kept for the point).
+        let gear = if from_cap && !st.pinned && v.departures[i].get() == 2 {
+            gear + 1
+        } else {
+            gear
+        };
         rec[i] = SegmentRecord {
             gear,
             drive_share,

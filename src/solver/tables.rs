@@ -364,6 +364,15 @@ impl<'a> PassTables<'a> {
         }
     }
 
+    /// Whether `gear`'s own drive is tabulated at `u` ([`Envelope::gear_band_covers`]; never past the top
+    /// gear).
+    pub(crate) fn gear_covers(&self, gear: u8, u_m2ps2: f64) -> bool {
+        let (k, _) = cell_of(u_m2ps2, Envelope::DU_M2PS2);
+        gear <= self.tables.env.gears()
+            && k >= 0
+            && self.tables.env.gear_band_covers(gear, k as usize)
+    }
+
     /// Upshift time without drive (s).
     #[inline(always)]
     pub(crate) fn shift_time_s(&self) -> f64 {

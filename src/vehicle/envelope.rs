@@ -224,9 +224,11 @@ pub struct Envelope {
 }
 
 /// One gear's drive terms `[drive, rot_ratio]` (see [`Car::drive_terms`]) at the nodes `first..` around the
-/// speeds where it is the best gear, [`GEAR_BAND_NODES`] beyond them on each side, so that a car in that gear gets its own drive where the table holds
-/// another gear's — after an upshift, whose loss of drive puts the car back below the crossover in its new
-/// gear, and in the cell across a crossover, where the best gear's drive jumps (upshifts at the limiter).
+/// speeds where it is the best gear: below them down to [`GEAR_BAND_BELOW_SPEED_SHARE`] of their lowest speed,
+/// above them [`GEAR_BAND_NODES`] nodes. So a car in that gear gets its own drive where the table holds
+/// another gear's: after an upshift, whose loss of drive puts the car back below the crossover in its new
+/// gear; in the cell across a crossover, where the best gear's drive jumps (upshifts at the limiter); and out
+/// of a corner taken in the higher of two gears (see `solver::passes`, the departure's gear).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GearBand {
     /// Node of the first entry.
@@ -239,6 +241,14 @@ pub struct GearBand {
 /// upshift's loss of drive takes below the crossover (0.1 s × ~1–3 m/s² × 2v ≈ 4–15 m²/s² on the shipped car)
 /// and than a step's predictor overshoots it before the upshift (2 a ds: ~25 m²/s² at 2 m).
 pub const GEAR_BAND_NODES: usize = 16;
+
+/// How far a gear's band reaches below the speed from which it is the best, as a share of that speed: down
+/// to half of it (half the engine speed of the crossover, 4,200 rpm for the shipped car). A car leaving a
+/// corner limit below the crossover of gear `g` may take gear `g + 1` instead, when that is faster (it saves
+/// the upshift's time without drive soon after the apex; see `solver::passes`, the departure's gear); it is a
+/// candidate where this band covers its speed. For the shipped car at Oschersleben the higher gear was taken
+/// down to 66 % of the crossover's speed (a tyre-limited exit, where the lower gear's extra pull is unused).
+pub const GEAR_BAND_BELOW_SPEED_SHARE: f64 = 0.5;
 
 impl Envelope {
     /// Step of the table in squared speed (m²/s²).
@@ -284,6 +294,15 @@ impl Envelope {
         let i = k.checked_sub(b.first)?;
         let (a, c) = (b.terms.get(i)?, b.terms.get(i + 1)?);
         Some([a[0] + t * (c[0] - a[0]), a[1] + t * (c[1] - a[1])])
+    }
+
+    /// Whether `gear`'s band covers table position `(k, t)` ([`Self::gear_terms`] is `Some` there).
+    #[inline]
+    pub fn gear_band_covers(&self, gear: u8, k: usize) -> bool {
+        self.gear_bands
+            .get(usize::from(gear))
+            .and_then(|b| k.checked_sub(b.first).map(|i| i + 1 < b.terms.len()))
+            .unwrap_or(false)
     }
 
     /// The squared speed at which a car in `gear` starts its upshift: where the best gear becomes a higher
@@ -420,7 +439,8 @@ fn gear_bands(car: &Car, nodes: &[EnvelopeNode]) -> Vec<GearBand> {
         ) else {
             continue;
         };
-        let lo = first.saturating_sub(GEAR_BAND_NODES);
+        let share2 = GEAR_BAND_BELOW_SPEED_SHARE * GEAR_BAND_BELOW_SPEED_SHARE;
+        let lo = ((first as f64 * share2) as usize).min(first.saturating_sub(GEAR_BAND_NODES));
         let hi = (last + 1 + GEAR_BAND_NODES).min(n - 1);
         bands[usize::from(g)] = GearBand {
             first: lo,
