@@ -31,7 +31,8 @@ impl LapSolver<'_> {
     ///
     /// The traction pass from rest is capped at every point by the corner limit and by the braking profile of
     /// the same limits, as in [`Self::solve`]; held at either cap it is pinned (at a corner limit the car is
-    /// in its best gear; braking, it shifts down to its best gear and has no upshift pending). From the slot
+    /// in its best gear, and leaves it in the faster of that and the next one up; braking, it shifts down to
+    /// its best gear and has no upshift pending). From the slot
     /// to the line it is one chain; from the line it runs a full lap as chunks on lanes like [`Self::solve`],
     /// bit for bit the sequential pass ([`Self::grid_lap_reference`]).
     pub fn grid_lap(&mut self, behind_m: f64, driveline_efficiency: f64) -> Result<GridLap> {

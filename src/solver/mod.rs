@@ -9,6 +9,8 @@
 //!    profile, with an upshift costing [`Envelope::shift_time_s`] without drive. Where it is held at either
 //!    cap it is pinned: at a corner limit the car is in its best gear, and on the braking profile it is
 //!    braking, in its best gear with no upshift pending (a driver lifting for a corner cancels the upshift).
+//!    It leaves a corner limit in its best gear or the next one up, whichever is faster (a driver does not
+//!    take a gear he must shift out of a few metres after the apex: `passes::Forward::depart`).
 //!    That is the speed profile.
 //!
 //! The slowest corner is a fixed point of both passes (its speed is its limit), so both start there. Along a
@@ -125,7 +127,7 @@ pub struct Workspace {
     /// Speed of the last solved lap (m/s).
     v: Vec<f64>,
     /// The traction pass's gear on leaving each corner limit of the current braking profile, chosen once a
-    /// solve (0: not yet, 1: the best gear, 2: the next one up; [`passes::Forward::departure`]): the passes
+    /// solve (0: not yet, 1: the best gear, 2: the next one up; [`passes::Forward::depart`]): the passes
     /// run several times a lap (periodicity, the chunks' stitch) and the choice depends on the point only.
     departures: Vec<std::cell::Cell<u8>>,
 }
