@@ -127,7 +127,7 @@ pub struct Workspace {
     /// Speed of the last solved lap (m/s).
     v: Vec<f64>,
     /// The traction pass's gear on leaving each corner limit of the current braking profile, chosen once a
-    /// solve (0: not yet, 1: the best gear, 2: the next one up; [`passes::Forward::depart`]): the passes
+    /// solve (0: not yet, 1: the best gear, 2: the next one up; `passes::Forward::depart`): the passes
     /// run several times a lap (periodicity, the chunks' stitch) and the choice depends on the point only.
     departures: Vec<std::cell::Cell<u8>>,
 }

@@ -206,18 +206,7 @@ pub(super) struct DriveState {
     /// The last evaluated step ended below its start, off any cap: the car is slowing in its gear (uphill, or
     /// above the gear's top speed), the only case in which it downshifts ([`engage`]).
     pub slowing: bool,
-    /// The corner limit this chain left in its best gear with the choice of the next one up still open
-    /// ([`Forward::depart`]), and that gear; [`NO_DEPARTURE`] when none is.
-    pub departed: u32,
-    pub departed_gear: u8,
 }
-
-/// Points of a departure's run in the next gear up that [`Forward::settle`] keeps from its look-ahead instead
-/// of running them again (a few tens at 1 m).
-const KEPT_POINTS: usize = 512;
-
-/// [`DriveState::departed`] when no departure's choice is open.
-pub(super) const NO_DEPARTURE: u32 = u32::MAX;
 
 impl DriveState {
     /// A state that starts in `gear`, not shifting.
@@ -228,8 +217,6 @@ impl DriveState {
             pinned: false,
             upshift_u: 0.0,
             slowing: false,
-            departed: NO_DEPARTURE,
-            departed_gear: 0,
         }
     }
 }
@@ -238,8 +225,8 @@ impl DriveState {
 /// that records the telemetry): puts the car in gear for a step from squared speed `u`, whose best gear is
 /// `best`, and returns the share of the step with the drive engaged.
 ///
-/// At a corner limit the car is in `best` and not mid-shift (`best` is the table's best gear, or the higher
-/// gear [`Forward::departure`] chose for the exit). Otherwise it upshifts as soon as the next gear pulls
+/// At a corner limit the car is in `best` and not mid-shift (a step that leaves the limit may then be redone
+/// in the next gear up: [`Forward::depart`]). Otherwise it upshifts as soon as the next gear pulls
 /// harder (or the limiter is reached), paying the shift time without drive, and downshifts only while
 /// slowing in its gear (uphill, or above the gear's top speed; a driver on the throttle out of a corner does
 /// not) and below the hysteresis band ([`SHIFT_HYSTERESIS`]).
@@ -424,8 +411,6 @@ impl Pass for Forward {
             pinned: true,
             upshift_u: 0.0,
             slowing: false,
-            departed: NO_DEPARTURE,
-            departed_gear: 0,
         }
     }
 
@@ -531,17 +516,8 @@ impl Pass for Forward {
                 if from_cap[l] && !s.pinned && d.decide {
                     // The car leaves a corner limit: in the next gear up instead, if that is faster.
                     keep_branch();
-                    if let Some((ub, sb)) = self.depart(d, i[l], u[l], gear0[l], s) {
+                    if let Some((ub, sb)) = self.depart(d, i[l], u[l], gear0[l]) {
                         (uj, *s) = (ub, sb);
-                    }
-                } else if s.departed != NO_DEPARTURE && (s.pinned || s.gear != s.departed_gear) {
-                    // An open choice settles: at a cap again in the departure's gear, that gear was the
-                    // faster; at its first gear change, the look-ahead decides.
-                    keep_branch();
-                    if s.gear != s.departed_gear {
-                        self.settle(d, out, write[l], j[l], &mut uj, s);
-                    } else {
-                        s.departed = NO_DEPARTURE;
                     }
                 }
                 u[l] = uj;
@@ -563,90 +539,27 @@ impl Forward {
     /// by the shift's cost, ~9 ms at Oschersleben, where an apex speed crossed the upshift point).
     ///
     /// A chain leaves a corner limit from its cap there in the best gear of that speed, so the choice depends
-    /// on the point alone for a given braking profile: it is made once a solve and kept in `departures` (the
-    /// periodic laps and the chunks' stitch meet the same departures again), and the chunked passes and the
-    /// sequential reference choose alike. A known choice is applied here (`Some`: the first step's end and
-    /// state in `gear + 1`). An unknown one is left open in the state and the chain goes on in `gear`: most
-    /// departures end within a few metres at a cap again before the upshift, which settles it for `gear` at no
-    /// cost (it has more drive at every speed below its upshift, so it was at least as fast at every point);
-    /// the others are settled by [`Self::settle`] at the chain's first gear change. Where `gear + 1`'s drive
-    /// is not tabulated at `u` the choice is `gear`
-    /// ([`crate::vehicle::envelope::GEAR_BAND_BELOW_SPEED_SHARE`]).
+    /// on the point alone for a given braking profile: it is made at the first departure from the point in a
+    /// solve, by [`Self::departure`]'s look-ahead, and kept in `departures` (the periodic laps and the chunks'
+    /// stitch meet the same departures again; a lane idle at the end of a stage that steps past its chunk
+    /// may make it, to the same result). So the chunked passes and the sequential reference choose alike.
+    /// Returns the first step's end and state in `gear + 1` when that is the faster, `None` to keep `gear`
+    /// (always where `gear + 1`'s drive is not tabulated at `u`:
+    /// [`crate::vehicle::envelope::GEAR_BAND_BELOW_SPEED_SHARE`], a hard edge: were `gear + 1` still the
+    /// faster there, the lap would jump; not met on the shipped car's drivers' range at Oschersleben, the
+    /// scan of `lap_has_no_jump_where_an_apex_crosses_an_upshift`). The look-ahead runs past the line of a
+    /// standing or grid lap as if the lap went on, so a choice just before the line counts time after it.
     #[cold]
     #[inline(never)]
-    fn depart(
-        &self,
-        d: &View<'_>,
-        i: usize,
-        u: f64,
-        gear: u8,
-        s: &mut DriveState,
-    ) -> Option<(f64, DriveState)> {
-        match d.departures[i].get() {
-            2 => {
-                let mut sb = DriveState::in_gear(gear + 1);
-                Some((self.step(d, i, self.next(i), u, &mut sb), sb))
-            }
-            1 => None,
-            _ => {
-                if d.tab.gear_covers(gear + 1, u) {
-                    (s.departed, s.departed_gear) = (i as u32, gear);
-                } else {
-                    d.departures[i].set(1);
-                }
-                None
-            }
+    fn depart(&self, d: &View<'_>, i: usize, u: f64, gear: u8) -> Option<(f64, DriveState)> {
+        let choice = &d.departures[i];
+        if choice.get() == 0 {
+            choice.set(if self.departure(d, i, u, gear) { 2 } else { 1 });
         }
-    }
-
-    /// Settles the open choice of the chain that left the corner limit at `s.departed` in its best gear and has
-    /// just changed gear at point `j` (at `uj` in state `s`): the look-ahead ([`Self::departure`]) decides, the
-    /// choice is kept for the point, and if the next gear up was the faster the chain becomes that gear's from
-    /// the departure to `j`, the points in between rewritten in `out` (if `write`). The chain cannot have met a
-    /// cap on the way (that would have settled the choice), nor can the slower gear. Where the pass wrote
-    /// the chain's points, the look-ahead reads them instead of running the best gear again and keeps its run
-    /// of the next gear up ([`Self::departure_after`]); else both are run ([`Self::departure`]).
-    #[cold]
-    #[inline(never)]
-    fn settle(
-        &self,
-        d: &View<'_>,
-        out: &mut [f64],
-        write: bool,
-        j: usize,
-        uj: &mut f64,
-        s: &mut DriveState,
-    ) {
-        let (i0, gear) = (s.departed as usize, s.departed_gear);
-        s.departed = NO_DEPARTURE;
-        let u0 = d.u_lim[i0];
-        let mut kept = ([0.0; KEPT_POINTS], *s);
-        let (up, have) = if write {
-            self.departure_after(d, out, i0, gear, j, *uj, s, &mut kept)
-        } else {
-            (self.departure(d, i0, u0, gear), false)
-        };
-        d.departures[i0].set(if up { 2 } else { 1 });
-        if up && have {
-            // The look-ahead's own run of the next gear up (no cap met: the same steps as the pass's).
-            let (mut k, mut m) = (self.next(i0), 0);
-            while k != j {
-                out[k] = kept.0[m];
-                (k, m) = (self.next(k), m + 1);
-            }
-            (*uj, *s) = (kept.0[m], kept.1);
-        } else if up {
-            let (mut sb, mut ub, mut k) = (DriveState::in_gear(gear + 1), u0, i0);
-            while k != j {
-                if write && k != i0 {
-                    out[k] = ub;
-                }
-                let next = self.next(k);
-                ub = self.step(d, k, next, ub, &mut sb);
-                k = next;
-            }
-            (*uj, *s) = (ub, sb);
-        }
+        (choice.get() == 2).then(|| {
+            let mut sb = DriveState::in_gear(gear + 1);
+            (self.step(d, i, self.next(i), u, &mut sb), sb)
+        })
     }
 
     /// Whether leaving the corner limit at point `i` (squared speed `u`, its cap there) in `gear + 1` is faster
@@ -688,67 +601,14 @@ impl Forward {
         t[1] < t[0]
     }
 
-    /// [`Self::departure`] for a chain in the best gear already run from the departure `i0` (at its cap `u0`)
-    /// to `j`, where its gear changed: its values in `out` from `i0` up to the point before `j`, its end `uj`
-    /// and state `sa` at `j`. Only the next gear up is run to `j`, then both on: the same choice, bit for bit
-    /// (the same steps, the times summed in the same order).
-    ///
-    /// The next gear up's values from `i0` to `j` go to `kept` (from `i0`'s successor on, `j`'s last), with its
-    /// state at `j`, where they fit and it met no cap on the way: what the chain becomes if that gear is the
-    /// faster. Returns the choice and whether `kept` holds them.
-    #[allow(clippy::too_many_arguments)]
-    fn departure_after(
-        &self,
-        d: &View<'_>,
-        out: &[f64],
-        i0: usize,
-        gear: u8,
-        j: usize,
-        uj: f64,
-        sa: &DriveState,
-        kept: &mut ([f64; KEPT_POINTS], DriveState),
-    ) -> (bool, bool) {
-        let v = look_ahead(d);
-        let two_ds = 2.0 * d.ds;
-        let chord = |a: f64, b: f64| two_ds / (a.sqrt() + b.sqrt());
-        // The best gear's state on the way: its gear, no shift, off the caps.
-        let free = DriveState::in_gear(gear);
-        let u0 = d.u_lim[i0];
-        let (mut st, mut uu, mut t, mut k) = (
-            [free, DriveState::in_gear(gear + 1)],
-            [u0, u0],
-            [0.0; 2],
-            i0,
-        );
-        let (mut m, mut fits) = (0, true);
-        while k != j {
-            let next = self.next(k);
-            let na = if next == j { uj } else { out[next] };
-            let nb = self.step(&v, k, next, uu[1], &mut st[1]);
-            fits &= m < KEPT_POINTS && !st[1].pinned;
-            if fits {
-                kept.0[m] = nb;
-            }
-            m += 1;
-            t = [t[0] + chord(uu[0], na), t[1] + chord(uu[1], nb)];
-            (uu, k) = ([na, nb], next);
-            if k == j {
-                st[0] = *sa;
-                kept.1 = st[1];
-            }
-            if let Some(up) = Self::settled(&st, uu, t) {
-                return (up, fits && k == j);
-            }
-        }
-        let fits = fits && k == j;
-        (self.run_both(&v, j, st, uu, t), fits)
-    }
-
     /// Whether one of two chains from the same departure, `[best gear, next gear up]` at squared speeds `u`
     /// after times `t`, is settled ahead (`Some(true)`: the next gear up): at a cap with no more time taken
     /// (the other is no faster there, and the future from a cap is the pass's own, whatever arrived), or, in
-    /// the same gear, neither shifting and neither at a cap, ahead in speed with no more time taken (the same
-    /// steps from a higher speed stay higher).
+    /// the same gear and the same drive state otherwise (neither shifting, at a cap or about to downshift),
+    /// ahead in speed with no more time taken. The last rule is the comparison of one ODE from two speeds;
+    /// the discrete rule is not exactly order-preserving across a later upshift (the faster chain shifts
+    /// first, and may pay its coast where the slower one, shifting later, is already braking), an error that
+    /// scales with the speed gap at the moment it is applied, small where the choice is close.
     #[inline]
     fn settled(st: &[DriveState; 2], u: [f64; 2], t: [f64; 2]) -> Option<bool> {
         let [sa, sb] = st;
@@ -763,6 +623,7 @@ impl Forward {
         if sa.gear == sb.gear
             && sa.shift_left_s == 0.0
             && sb.shift_left_s == 0.0
+            && sa.slowing == sb.slowing
             && !cap_a
             && !cap_b
         {
@@ -1280,7 +1141,9 @@ impl Default for SegmentRecord {
 /// Replays a traction pass sequentially from its anchor at `u0` in state `st0`, as [`run_chunked`] ran it
 /// (same steps, held where it held), writing `u` into `out` and, per track index, what the step from that
 /// point did into `rec`. The gear and the drive share are those of [`engage`], the rule the pass itself
-/// applies. Returns the arrival back at the anchor. Off the hot path: for telemetry only.
+/// applies, and a step that left a corner limit in the next gear up ([`Forward::depart`], the choice kept
+/// for the point by the solve) records that gear. Returns the arrival back at the anchor. Off the hot path:
+/// for telemetry only.
 pub(super) fn replay_forward(
     pass: &Forward,
     d: &PassData<'_>,

@@ -224,8 +224,8 @@ pub struct Envelope {
 }
 
 /// One gear's drive terms `[drive, rot_ratio]` (see [`Car::drive_terms`]) at the nodes `first..` around the
-/// speeds where it is the best gear: below them down to [`GEAR_BAND_BELOW_SPEED_SHARE`] of their lowest speed,
-/// above them [`GEAR_BAND_NODES`] nodes. So a car in that gear gets its own drive where the table holds
+/// speeds where it is the best gear: below them down to [`GEAR_BAND_BELOW_SPEED_SHARE`] of their lowest speed
+/// (at least [`GEAR_BAND_NODES`] nodes), above them [`GEAR_BAND_NODES`] nodes. So a car in that gear gets its own drive where the table holds
 /// another gear's: after an upshift, whose loss of drive puts the car back below the crossover in its new
 /// gear; in the cell across a crossover, where the best gear's drive jumps (upshifts at the limiter); and out
 /// of a corner taken in the higher of two gears (see `solver::passes`, the departure's gear).
