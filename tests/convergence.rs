@@ -301,7 +301,7 @@ fn cell_peaks_match_a_fine_sampling() {
 /// change here) at a few grips, and neighbouring drivers' gaps with it. The departure's gear is now chosen for
 /// time (`solver::passes`), so the lap is the lesser of two continuous ones. Scanned over the drivers' range of
 /// grip shares (0.86–0.95, 181 samples) on the minimum-curvature line at the default step, the lap's second
-/// differences stay below 0.5 ms (measured: 0.03 ms; with the best gear at every apex, 9.5 ms).
+/// differences stay below 0.5 ms (measured: 0.024 ms; with the best gear at every apex, 9.33 ms).
 #[test]
 fn lap_has_no_jump_where_an_apex_crosses_an_upshift() {
     use lapsim::line::LineOptions;

@@ -70,7 +70,8 @@ use crate::vehicle::{Envelope, Shares, G_MPS2};
 
 /// Tolerance of the flying lap's periodicity: speed at the start point one lap later (m/s).
 pub const PERIODIC_TOLERANCE_MPS: f64 = 1e-6;
-/// Relative speed band below an upshift point in which the car keeps the higher gear. An upshift loses at
+/// Relative speed band below an upshift point in which a car slowing in the higher gear keeps it (a car that
+/// is not slowing never downshifts: `passes::engage`). An upshift loses at
 /// most `shift_time × (drag + rolling resistance) / m` ≈ 0.1 s × 1 m/s² = 0.1 m/s, far inside 3 % of any
 /// shift speed; braking zones pass through the band in a few metres. Within the band the car pulls with the
 /// gear it is in, not the best one ([`crate::vehicle::Envelope::gear_terms`]): the loss of drive in an

@@ -364,13 +364,11 @@ impl<'a> PassTables<'a> {
         }
     }
 
-    /// Whether `gear`'s own drive is tabulated at `u` ([`Envelope::gear_band_covers`]; never past the top
-    /// gear).
+    /// Whether `gear`'s own drive is tabulated at `u` ([`Envelope::gear_terms`] has it; never past the top
+    /// gear, which has no band above it).
     pub(crate) fn gear_covers(&self, gear: u8, u_m2ps2: f64) -> bool {
-        let (k, _) = cell_of(u_m2ps2, Envelope::DU_M2PS2);
-        gear <= self.tables.env.gears()
-            && k >= 0
-            && self.tables.env.gear_band_covers(gear, k as usize)
+        let (k, t) = cell_of(u_m2ps2, Envelope::DU_M2PS2);
+        k >= 0 && self.tables.env.gear_terms(gear, k as usize, t).is_some()
     }
 
     /// Upshift time without drive (s).

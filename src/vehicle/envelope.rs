@@ -225,8 +225,8 @@ pub struct Envelope {
 
 /// One gear's drive terms `[drive, rot_ratio]` (see [`Car::drive_terms`]) at the nodes `first..` around the
 /// speeds where it is the best gear: below them down to [`GEAR_BAND_BELOW_SPEED_SHARE`] of their lowest speed
-/// (at least [`GEAR_BAND_NODES`] nodes), above them [`GEAR_BAND_NODES`] nodes. So a car in that gear gets its own drive where the table holds
-/// another gear's: after an upshift, whose loss of drive puts the car back below the crossover in its new
+/// (at least [`GEAR_BAND_NODES`] nodes), above them [`GEAR_BAND_NODES`] nodes. So a car in that gear gets
+/// its own drive where the table holds another gear's: after an upshift, whose loss of drive puts the car back below the crossover in its new
 /// gear; in the cell across a crossover, where the best gear's drive jumps (upshifts at the limiter); and out
 /// of a corner taken in the higher of two gears (see `solver::passes`, the departure's gear).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -294,15 +294,6 @@ impl Envelope {
         let i = k.checked_sub(b.first)?;
         let (a, c) = (b.terms.get(i)?, b.terms.get(i + 1)?);
         Some([a[0] + t * (c[0] - a[0]), a[1] + t * (c[1] - a[1])])
-    }
-
-    /// Whether `gear`'s band covers table position `(k, t)` ([`Self::gear_terms`] is `Some` there).
-    #[inline]
-    pub fn gear_band_covers(&self, gear: u8, k: usize) -> bool {
-        self.gear_bands
-            .get(usize::from(gear))
-            .and_then(|b| k.checked_sub(b.first).map(|i| i + 1 < b.terms.len()))
-            .unwrap_or(false)
     }
 
     /// The squared speed at which a car in `gear` starts its upshift: where the best gear becomes a higher
