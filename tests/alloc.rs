@@ -62,14 +62,15 @@ fn laps_allocate_nothing() {
     });
     assert_eq!(n, 0, "the solver allocated {n} times");
 
-    // The field's oracle: after one lap at this fuel load, flying laps, grid starts and slips with any
-    // shares allocate nothing (buffers pooled, tables cached).
+    // The field's oracle: after one lap between these fuel nodes, flying laps, grid starts and slips with any
+    // shares and loads between them allocate nothing (buffers pooled, tables cached and interpolated in place).
     let oracle = QssOracle::new(gt3_cup(), oschersleben(1.0));
+    // Loads between the fuel nodes of 30 and 31 kg: the lap interpolates their tables into a pooled buffer.
     let request = |g: f64, kind, slip| LapRequest {
         grip_share: g,
         traction_share: 0.95,
         brake_share: 0.97,
-        fuel_kg: 30.0,
+        fuel_kg: 30.0 + 0.7 * (g - 0.9),
         kind,
         slip,
     };

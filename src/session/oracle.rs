@@ -66,27 +66,47 @@ use crate::solver::{CornerTable, LapSolver, LogCurvature, Start, Tables, Workspa
 use crate::track::Track;
 use crate::vehicle::{Car, Envelope, Shares};
 
-/// Fuel loads are rounded to this step (kg) to share envelopes between laps and drivers. The lap is then a
-/// stair function of the fuel load, one stair a step: 0.58 ms at 0.05 kg (Oschersleben, measured), below the
-/// 2 ms to which qualifying gaps must agree between steps (issue 14). The step was 0.5 kg (5.8 ms stairs):
-/// the fuel burnt differs a little with the solver's step, so a load near a boundary rounded to different
-/// loads at 0.25 m and 1 m and moved a gap by 5–6 ms. The cost: a session's loads span ~20 kg, ~400 tables of
-/// ~1 ms each, built once per oracle (the weekend 1.5 → 2.1 s wall, +36 MB).
-pub const FUEL_STEP_KG: f64 = 0.05;
+/// Spacing of the fuel loads (kg) at which the oracle tabulates the car's envelope and corner limits; a lap
+/// at a load between two of them uses their tables interpolated linearly ([`Tables::blend_into`],
+/// [`CornerTable::blend_into`]), so the lap is a continuous function of the fuel (issue 14: no stairs in a
+/// car parameter). Every tabulated field is a smooth function of the mass, so the interpolation's error is
+/// second order in the spacing: at 1 kg the lap differs from the lap with the exact load's tables by
+/// microseconds (`oracle_lap_is_continuous_in_the_fuel_load`, tests/field.rs, measures it). Rounding the load
+/// instead, as the oracle did before, made the lap a stair function (0.58 ms a stair at 0.05 kg, 5.8 ms at
+/// 0.5 kg) and cost a table per 0.05 kg.
+pub const FUEL_NODE_KG: f64 = 1.0;
 
-/// The QSS oracle of a car on a track (the path the drivers take). For each fuel load (rounded to
-/// [`FUEL_STEP_KG`]) it tabulates the car's envelope and corner limits once, shared by every driver and lap;
-/// a lap then solves with the driver's shares ([`LapSolver::for_driver`]: grip scales the curvature,
-/// traction and braking the tables, nothing is copied), takes the corner limits from the table (a slip is a
-/// speed cap at a corner) and solves a flying lap, or for a grid start the braking profile and the traction
-/// pass from rest at the grid slot, burning the fuel of that lap. Solver buffers are pooled, so a lap
-/// allocates nothing.
+/// The QSS oracle of a car on a track (the path the drivers take). At fuel loads [`FUEL_NODE_KG`] apart it
+/// tabulates the car's envelope and corner limits once, shared by every driver and lap; a lap interpolates
+/// the tables of the two loads around its own, then solves with the driver's shares
+/// ([`LapSolver::for_driver`]: grip scales the curvature, traction and braking the tables, nothing is
+/// copied), takes the corner limits from the table (a slip is a speed cap at a corner) and solves a flying
+/// lap, or for a grid start the braking profile and the traction pass from rest at the grid slot, burning the
+/// fuel of that lap. Solver buffers and the interpolated tables are pooled, so a lap allocates nothing.
 pub struct QssOracle {
     car: Car,
     track: Track,
     log_kappa: LogCurvature,
+    /// Tables per fuel node, keyed by the load in units of `FUEL_NODE_KG`.
     cache: Mutex<HashMap<i64, Arc<(Tables, CornerTable)>>>,
-    pool: Mutex<Vec<Workspace>>,
+    /// Whether the tables of nodes `k` and `k + 1` have the same layout, by `k` (checked once a pair).
+    layouts: Mutex<HashMap<i64, bool>>,
+    pool: Mutex<Vec<Pooled>>,
+}
+
+/// A lap's buffers: the solver's, and the tables interpolated for its fuel load (`None` until needed).
+#[derive(Default)]
+struct Pooled {
+    ws: Workspace,
+    blend: Option<Box<(Tables, CornerTable)>>,
+}
+
+/// The tables a lap uses: a fuel node's own, two nodes' with the weight of the second, or the load's own
+/// (where the two nodes' layouts differ).
+enum FuelTables {
+    Node(Arc<(Tables, CornerTable)>),
+    Between(Arc<(Tables, CornerTable)>, Arc<(Tables, CornerTable)>, f64),
+    Exact(f64),
 }
 
 impl QssOracle {
@@ -97,6 +117,7 @@ impl QssOracle {
             log_kappa: LogCurvature::new(&track),
             track,
             cache: Mutex::new(HashMap::new()),
+            layouts: Mutex::new(HashMap::new()),
             pool: Mutex::new(Vec::new()),
         }
     }
@@ -109,39 +130,83 @@ impl QssOracle {
         &self.track
     }
 
-    /// The solver's tables and the corner table for a fuel load. Deterministic: whichever thread builds an entry, it is the
-    /// same function of the rounded fuel load.
-    fn base(&self, fuel_kg: f64) -> Result<Arc<(Tables, CornerTable)>> {
-        let key = (fuel_kg / FUEL_STEP_KG).round() as i64;
-        if let Some(b) = self
-            .cache
-            .lock()
-            .map_err(|_| Error::Internal("oracle cache poisoned".into()))?
-            .get(&key)
-        {
-            return Ok(Arc::clone(b));
-        }
-        // The rounded load stays within the tank (a request is within it: sessions start with at most a full
-        // tank and only burn fuel), so rounding never makes the car an invalid one.
-        let tank = self.car.params().mass.fuel_tank_kg;
-        let car = self
-            .car
-            .with_fuel_kg((key as f64 * FUEL_STEP_KG).min(tank))?;
-        let env = Envelope::new(&car);
-        let table = CornerTable::new(&env);
-        let entry = Arc::new((Tables::new(&env), table));
-        let mut cache = self
-            .cache
-            .lock()
-            .map_err(|_| Error::Internal("oracle cache poisoned".into()))?;
-        Ok(Arc::clone(cache.entry(key).or_insert(entry)))
+    /// The fuel load of node `key` (kg): `key` node spacings, at most a full tank.
+    fn node_fuel_kg(&self, key: i64) -> f64 {
+        (key as f64 * FUEL_NODE_KG).min(self.car.params().mass.fuel_tank_kg)
     }
 
-    /// Solves a lap with a solver built on `ws`; gives the buffers back whatever the outcome.
-    fn lap_with(&self, r: &LapRequest, ws: Workspace) -> (Result<LapOutcome>, Workspace) {
+    /// The envelope's tables and corner table at a fuel load (within the tank).
+    fn tables_at(&self, fuel_kg: f64) -> Result<(Tables, CornerTable)> {
+        let env = Envelope::new(&self.car.with_fuel_kg(fuel_kg)?);
+        Ok((Tables::new(&env), CornerTable::new(&env)))
+    }
+
+    /// The solver's tables and the corner table at fuel node `key`. Deterministic: whichever thread builds
+    /// an entry, it is the same function of the key.
+    fn node(&self, key: i64) -> Result<Arc<(Tables, CornerTable)>> {
+        let lock = || {
+            self.cache
+                .lock()
+                .map_err(|_| Error::Internal("oracle cache poisoned".into()))
+        };
+        if let Some(b) = lock()?.get(&key) {
+            return Ok(Arc::clone(b));
+        }
+        // The node's load is within the tank (`node_fuel_kg`), so the car stays a valid one.
+        let entry = Arc::new(self.tables_at(self.node_fuel_kg(key))?);
+        Ok(Arc::clone(lock()?.entry(key).or_insert(entry)))
+    }
+
+    /// Whether the tables of nodes `lo` and `lo + 1` have the same layout ([`Tables::same_layout`]),
+    /// checked once a pair.
+    fn same_layout(
+        &self,
+        lo: i64,
+        a: &(Tables, CornerTable),
+        b: &(Tables, CornerTable),
+    ) -> Result<bool> {
+        let lock = || {
+            self.layouts
+                .lock()
+                .map_err(|_| Error::Internal("oracle layout cache poisoned".into()))
+        };
+        if let Some(&same) = lock()?.get(&lo) {
+            return Ok(same);
+        }
+        let same = a.0.same_layout(&b.0);
+        lock()?.insert(lo, same);
+        Ok(same)
+    }
+
+    /// The tables for a fuel load: the nodes below and above it and the weight of the one above; the load's
+    /// own tables where the two nodes' layouts differ (a gear's crossover crossing a table node between
+    /// them, where interpolating would mix two gears' drive: never met with the shipped car).
+    fn fuel_tables(&self, fuel_kg: f64) -> Result<FuelTables> {
+        let lo = (fuel_kg / FUEL_NODE_KG).floor() as i64;
+        let (fa, fb) = (self.node_fuel_kg(lo), self.node_fuel_kg(lo + 1));
+        let a = self.node(lo)?;
+        let w = if fb > fa {
+            (fuel_kg - fa) / (fb - fa)
+        } else {
+            0.0
+        };
+        // At a node (or a full tank, where both nodes are the tank) its own tables.
+        if w <= 0.0 {
+            return Ok(FuelTables::Node(a));
+        }
+        let b = self.node(lo + 1)?;
+        Ok(if self.same_layout(lo, &a, &b)? {
+            FuelTables::Between(a, b, w)
+        } else {
+            FuelTables::Exact(fuel_kg)
+        })
+    }
+
+    /// Solves a lap with the pooled buffers `p`; gives them back whatever the outcome.
+    fn lap_with(&self, r: &LapRequest, p: Pooled) -> (Result<LapOutcome>, Pooled) {
         let shares = match Shares::new(r.grip_share, r.traction_share, r.brake_share) {
             Ok(s) => s,
-            Err(e) => return (Err(e), ws),
+            Err(e) => return (Err(e), p),
         };
         if !(r.fuel_kg.is_finite() && r.fuel_kg >= 0.0) {
             let e = Error::Option {
@@ -149,7 +214,7 @@ impl QssOracle {
                 value: r.fuel_kg.to_string(),
                 message: "must be a mass ≥ 0".into(),
             };
-            return (Err(e), ws);
+            return (Err(e), p);
         }
         if let Some(slip) = r.slip {
             if !(0.0..=1.0).contains(&slip.at_fraction) || !(0.0..=1.0).contains(&slip.speed_factor)
@@ -159,17 +224,43 @@ impl QssOracle {
                     value: format!("{slip:?}"),
                     message: "position and speed factor must lie in [0, 1]".into(),
                 };
-                return (Err(e), ws);
+                return (Err(e), p);
             }
         }
-        let base = match self.base(r.fuel_kg) {
-            Ok(b) => b,
-            Err(e) => return (Err(e), ws),
+        match self.fuel_tables(r.fuel_kg) {
+            Ok(t) => self.lap_on(r, shares, &t, p),
+            Err(e) => (Err(e), p),
+        }
+    }
+
+    /// [`Self::lap_with`] on the tables `tables` of the request's fuel load.
+    fn lap_on(
+        &self,
+        r: &LapRequest,
+        shares: Shares,
+        tables: &FuelTables,
+        mut p: Pooled,
+    ) -> (Result<LapOutcome>, Pooled) {
+        let base: &(Tables, CornerTable) = match tables {
+            FuelTables::Node(a) => a,
+            FuelTables::Between(a, b, w) => {
+                let out = p.blend.get_or_insert_with(|| Box::new((**a).clone()));
+                a.0.blend_into(&b.0, *w, &mut out.0);
+                a.1.blend_into(&b.1, *w, &mut out.1);
+                out
+            }
+            // Built for this lap alone (it allocates; never met with the shipped car).
+            FuelTables::Exact(f) => match self.tables_at(*f) {
+                Ok(t) => p.blend.insert(Box::new(t)),
+                Err(e) => return (Err(e), p),
+            },
         };
+        let ws = std::mem::take(&mut p.ws);
         let mut solver =
             LapSolver::for_driver(&self.track, &base.0, &base.1, &self.log_kappa, shares, ws);
         let out = self.solve(r, &mut solver);
-        (out, solver.into_workspace())
+        p.ws = solver.into_workspace();
+        (out, p)
     }
 
     /// The lap of a request on a prepared solver: a slip, the flying lap, the fuel, a grid start.
@@ -215,9 +306,51 @@ impl LapOracle for QssOracle {
                 .lock()
                 .map_err(|_| Error::Internal("oracle buffer pool poisoned".into()))
         };
-        let ws = pool()?.pop().unwrap_or_default();
-        let (out, ws) = self.lap_with(r, ws);
-        pool()?.push(ws);
+        let p = pool()?.pop().unwrap_or_default();
+        let (out, p) = self.lap_with(r, p);
+        pool()?.push(p);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solver::Start;
+    use crate::track::{Centerline, TrackOptions};
+
+    /// The load's own tables (the path taken where two fuel nodes' layouts differ, which the shipped car never
+    /// meets) give the lap of a solver on those tables, and the interpolated tables at a node's load that
+    /// node's lap; a lap between two nodes lies within microseconds of the exact load's.
+    #[test]
+    fn a_lap_on_the_loads_own_tables_is_the_solvers() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let car = Car::from_file(&root.join("cars/porsche_997_gt3_cup.toml")).unwrap();
+        let centreline = Centerline::from_file(&root.join("tracks/oschersleben.csv")).unwrap();
+        let track = Track::new(&centreline, TrackOptions::default()).unwrap();
+        let oracle = QssOracle::new(car.clone(), track.clone());
+        let r = LapRequest {
+            grip_share: 0.97,
+            traction_share: 0.96,
+            brake_share: 0.95,
+            fuel_kg: 30.5,
+            kind: LapKind::Flying,
+            slip: None,
+        };
+        let shares = Shares::new(0.97, 0.96, 0.95).unwrap();
+        let (exact, _) = oracle.lap_on(&r, shares, &FuelTables::Exact(30.5), Pooled::default());
+        let (t, c) = oracle.tables_at(30.5).unwrap();
+        let mut solver = LapSolver::for_driver(
+            &track,
+            &t,
+            &c,
+            &LogCurvature::new(&track),
+            shares,
+            Workspace::default(),
+        );
+        let lap = solver.solve(Start::Flying).unwrap().lap_time_s;
+        assert_eq!(exact.unwrap().time_s, lap);
+        let between = oracle.lap(&r).unwrap().time_s;
+        assert!((between - lap).abs() < 1e-5, "{between} against {lap}");
     }
 }

@@ -80,6 +80,23 @@ impl CornerTable {
         }
     }
 
+    /// Writes into `out` the table `(1 − w)·self + w·other` (`w` in [0, 1]) of two envelopes of one car at two
+    /// fuel loads: `v² κ` and the top speed interpolated linearly, so the limits at a load between them. A
+    /// segment is fast ([`Self::speed_mps`] skips it) only where it is in both: there the interpolated
+    /// `u = y / κ` is at least the interpolation of the squared top speeds, itself at least the square of the
+    /// interpolated top speed (convexity). `out`'s buffer is reused.
+    pub fn blend_into(&self, other: &CornerTable, w: f64, out: &mut CornerTable) {
+        out.log_k0 = self.log_k0;
+        out.dlog_k = self.dlog_k;
+        out.y.resize(self.y.len(), 0.0);
+        for ((o, &a), &b) in out.y.iter_mut().zip(&self.y).zip(&other.y) {
+            *o = a + w * (b - a);
+        }
+        out.fast_segments =
+            std::array::from_fn(|s| self.fast_segments[s].min(other.fast_segments[s]));
+        out.top_mps = crate::vehicle::envelope::blend(self.top_mps, other.top_mps, w);
+    }
+
     /// The rows and weight of a traction share: rows `s` and `s + 1`, weight `w` on the second.
     fn traction_rows(traction_share: f64) -> (usize, f64) {
         let ts = &Self::TRACTION_SHARES;

@@ -117,6 +117,60 @@ impl Tables {
         &self.env
     }
 
+    /// Whether `other`'s tables have this one's layout ([`Envelope::same_layout`]): then
+    /// [`Self::blend_into`] interpolates like for like.
+    pub fn same_layout(&self, other: &Tables) -> bool {
+        self.env.same_layout(&other.env)
+    }
+
+    /// Writes into `out` the tables of the envelope `(1 − w)·self + w·other` ([`Envelope::blend_into`]; `w`
+    /// in [0, 1], the same layout): every value interpolated linearly, the gears `self`'s, and the bounds
+    /// that let the passes skip steps recomputed from the interpolated entries, so they hold for them exactly.
+    /// `out`'s buffers are reused: no allocation once they have the size.
+    pub fn blend_into(&self, other: &Tables, w: f64, out: &mut Tables) {
+        self.env.blend_into(&other.env, w, &mut out.env);
+        // The values interpolated; each difference from the interpolated values, as `Self::new` takes it (so
+        // a cell at `t = 1` gives its next node exactly here too).
+        // Plain loops over the entries (no branch a value: the values are finite), then each difference
+        // from the interpolated values, as `Self::new` takes it (so a cell at `t = 1` gives its next node
+        // exactly here too; the last node's is 0), then the bounds of `decel_nonnegative` and
+        // `forward_floor` for the interpolated entries, so they hold for them exactly.
+        let lerp = |a: f64, b: f64| a + w * (b - a);
+        let n = self.fwd.len();
+        out.fwd.resize(n, ForwardEntry::default());
+        for ((o, a), b) in out.fwd.iter_mut().zip(&self.fwd).zip(&other.fwd) {
+            for q in 0..5 {
+                o.val[q] = lerp(a.val[q], b.val[q]);
+            }
+            (o.gear, o.gear_next) = (a.gear, a.gear_next);
+        }
+        out.bwd.resize(n, BackwardEntry::default());
+        for ((o, a), b) in out.bwd.iter_mut().zip(&self.bwd).zip(&other.bwd) {
+            for q in 0..3 {
+                o.val[q] = lerp(a.val[q], b.val[q]);
+            }
+        }
+        out.work.resize(n, [0.0; 4]);
+        for ((o, a), b) in out.work.iter_mut().zip(&self.work).zip(&other.work) {
+            o[0] = lerp(a[0], b[0]);
+            o[2] = lerp(a[2], b[2]);
+        }
+        for k in 0..n {
+            let j = (k + 1).min(n - 1);
+            let (v, b, m) = (out.fwd[j].val, out.bwd[j].val, out.work[j]);
+            let e = &mut out.fwd[k];
+            e.dif = std::array::from_fn(|q| v[q] - e.val[q]);
+            let e = &mut out.bwd[k];
+            e.dif = std::array::from_fn(|q| b[q] - e.val[q]);
+            let e = &mut out.work[k];
+            e[1] = m[0] - e[0];
+            e[3] = m[2] - e[2];
+        }
+        out.decel_nonnegative = decel_nonnegative(&out.bwd);
+        forward_floor_into(&out.fwd, &mut out.fwd_floor);
+        out.x_max = self.x_max;
+    }
+
     /// Table position of squared speed `u`: node index and fraction, clamped to the table, with kept
     /// branches (the passes' cold path).
     #[inline(always)]
@@ -246,6 +300,14 @@ fn decel_nonnegative(bwd: &[BackwardEntry]) -> bool {
 /// `a ≥ −max(R + g sin θ, 0)·F` ([`PassTables::forward_step_reaches`]). The shares scale only the capacity
 /// fields, so the bounds hold for every driver.
 fn forward_floor(fwd: &[ForwardEntry]) -> Vec<[f64; 2]> {
+    let mut out = Vec::with_capacity(fwd.len());
+    forward_floor_into(fwd, &mut out);
+    out
+}
+
+/// [`forward_floor`] into `out` (its buffer reused).
+fn forward_floor_into(fwd: &[ForwardEntry], out: &mut Vec<[f64; 2]>) {
+    out.clear();
     let hi = |e: &ForwardEntry, q: usize| {
         let end = e.val[q] + e.dif[q];
         if e.val[q] > end {
@@ -258,16 +320,14 @@ fn forward_floor(fwd: &[ForwardEntry]) -> Vec<[f64; 2]> {
         .iter()
         .all(|e| (1..4).all(|q| e.val[q] >= 0.0 && e.val[q] + e.dif[q] >= 0.0));
     if !nonnegative {
-        return Vec::new();
+        return;
     }
     let (mut r, mut f) = (f64::NEG_INFINITY, 1.0_f64);
-    fwd.iter()
-        .map(|e| {
-            r = r.max(hi(e, 4));
-            f = f.max(hi(e, 3));
-            [r, f]
-        })
-        .collect()
+    out.extend(fwd.iter().map(|e| {
+        r = r.max(hi(e, 4));
+        f = f.max(hi(e, 3));
+        [r, f]
+    }));
 }
 
 /// The envelope's hot-loop tables, borrowed by one pass of the solver (held in registers rather than reloaded
@@ -631,8 +691,11 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cars/porsche_997_gt3_cup.toml");
         let car = crate::vehicle::Car::from_file(&path).unwrap();
-        for fuel_kg in [0.0, 30.0, 60.0] {
-            let env = Tables::new(&Envelope::new(&car.with_fuel_kg(fuel_kg).unwrap()));
+        let at = |f: f64| Tables::new(&Envelope::new(&car.with_fuel_kg(f).unwrap()));
+        // And tables interpolated between two fuel loads (`Tables::blend_into`, written over a third's).
+        let mut blended = at(60.0);
+        at(30.0).blend_into(&at(31.0), 0.37, &mut blended);
+        for env in [at(0.0), at(30.0), at(60.0), blended] {
             let n = env.fwd.len();
             for k in 0..n - 1 {
                 let (f, g) = (&env.fwd[k], &env.fwd[k + 1]);
@@ -663,6 +726,58 @@ mod tests {
                 let (a, b) = (nodes[k].lerp(&nodes[k + 1], 1.0), &nodes[k + 1]);
                 assert_eq!(a, *b, "node {k}");
             }
+        }
+    }
+
+    /// Tables interpolated between two fuel loads are the lower load's at `w = 0` bit for bit, the upper's
+    /// at `w = 1` to rounding, in between the loads' values interpolated (every difference and bound of the
+    /// lower side recomputed), and their bounds hold their entries.
+    #[test]
+    fn blended_tables_interpolate_between_the_loads() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cars/porsche_997_gt3_cup.toml");
+        let car = crate::vehicle::Car::from_file(&path).unwrap();
+        let at = |f: f64| Tables::new(&Envelope::new(&car.with_fuel_kg(f).unwrap()));
+        let (a, b) = (at(20.0), at(21.0));
+        assert!(a.same_layout(&b));
+        let mut out = at(50.0);
+        a.blend_into(&b, 0.0, &mut out);
+        let bits = |t: &Tables| {
+            let mut v: Vec<u64> = t
+                .fwd
+                .iter()
+                .flat_map(|e| e.val.into_iter().chain(e.dif))
+                .map(f64::to_bits)
+                .collect();
+            v.extend(
+                t.bwd
+                    .iter()
+                    .flat_map(|e| e.val.into_iter().chain(e.dif))
+                    .map(f64::to_bits),
+            );
+            v.extend(t.work.iter().flatten().map(|x| x.to_bits()));
+            v.extend(t.fwd_floor.iter().flatten().map(|x| x.to_bits()));
+            v
+        };
+        assert_eq!(bits(&out), bits(&a));
+        assert_eq!(out.decel_nonnegative, a.decel_nonnegative);
+        a.blend_into(&b, 1.0, &mut out);
+        for (o, e) in out.fwd.iter().zip(&b.fwd) {
+            for q in 0..5 {
+                assert!((o.val[q] - e.val[q]).abs() <= 1e-12 * e.val[q].abs().max(1.0));
+            }
+        }
+        a.blend_into(&b, 0.25, &mut out);
+        assert!((out.envelope().mass_kg() - (a.envelope().mass_kg() + 0.25)).abs() < 1e-9);
+        for k in 0..out.fwd.len() {
+            for q in 0..5 {
+                let (x, y) = (a.fwd[k].val[q], b.fwd[k].val[q]);
+                assert!(
+                    (out.fwd[k].val[q] - (0.75 * x + 0.25 * y)).abs() <= 1e-12 * x.abs().max(1.0)
+                );
+            }
+            let hi = |q: usize| out.fwd[k].val[q].max(out.fwd[k].val[q] + out.fwd[k].dif[q]);
+            assert!(out.fwd_floor[k][0] >= hi(4) && out.fwd_floor[k][1] >= hi(3).max(1.0));
         }
     }
 

@@ -415,6 +415,88 @@ impl Envelope {
     pub fn nodes(&self) -> &[EnvelopeNode] {
         &self.nodes
     }
+
+    /// Whether `other` lays out its table as this one does: the same nodes, the same best gear at each
+    /// node, the same gear bands and upshifts (the envelopes of one car at two fuel loads, unless a gear's
+    /// crossover moves across a node between them). Only then does [`Self::blend_into`] interpolate like
+    /// for like.
+    pub fn same_layout(&self, other: &Envelope) -> bool {
+        self.nodes.len() == other.nodes.len()
+            && self.overall_ratios == other.overall_ratios
+            && self.upshift_to == other.upshift_to
+            && self.gear_bands.len() == other.gear_bands.len()
+            && self
+                .gear_bands
+                .iter()
+                .zip(&other.gear_bands)
+                .all(|(a, b)| a.first == b.first && a.terms.len() == b.terms.len())
+            && self
+                .nodes
+                .iter()
+                .zip(&other.nodes)
+                .all(|(a, b)| a.gear == b.gear)
+    }
+
+    /// Writes into `out` the envelope `(1 − w)·self + w·other`, every value interpolated linearly (`w` in
+    /// [0, 1]; the layout, gears and constants are `self`'s): the envelope at a fuel load between those of two
+    /// envelopes of the same layout ([`Self::same_layout`]). Every field is a smooth function of the mass, so
+    /// the interpolation's error is second order in the loads' gap (see `session::oracle`). `out`'s buffers
+    /// are reused: no allocation once they have the size.
+    pub fn blend_into(&self, other: &Envelope, w: f64, out: &mut Envelope) {
+        debug_assert!(self.same_layout(other));
+        // Plain loops (no branch a value: they vectorise); the values are finite.
+        let lerp = |a: f64, b: f64| a + w * (b - a);
+        out.nodes.resize(self.nodes.len(), self.nodes[0]);
+        for ((o, a), b) in out.nodes.iter_mut().zip(&self.nodes).zip(&other.nodes) {
+            *o = EnvelopeNode {
+                ay_max_mps2: lerp(a.ay_max_mps2, b.ay_max_mps2),
+                inv_ay_max_s2pm: lerp(a.inv_ay_max_s2pm, b.inv_ay_max_s2pm),
+                ax_traction_mps2: lerp(a.ax_traction_mps2, b.ax_traction_mps2),
+                ax_brake_mps2: lerp(a.ax_brake_mps2, b.ax_brake_mps2),
+                drive_mps2: lerp(a.drive_mps2, b.drive_mps2),
+                rot_ratio: lerp(a.rot_ratio, b.rot_ratio),
+                resist_mps2: lerp(a.resist_mps2, b.resist_mps2),
+                gear: a.gear,
+            };
+        }
+        out.x_max = self.x_max;
+        out.u_table_max_m2ps2 = self.u_table_max_m2ps2;
+        out.top_speed_mps = blend(self.top_speed_mps, other.top_speed_mps, w);
+        out.mass_kg = blend(self.mass_kg, other.mass_kg, w);
+        out.dynamic_radius_m = self.dynamic_radius_m;
+        out.overall_ratios.clone_from(&self.overall_ratios);
+        out.launch_rpm = self.launch_rpm;
+        out.shift_time_s = self.shift_time_s;
+        out.gear_bands
+            .resize_with(self.gear_bands.len(), GearBand::default);
+        for ((o, a), b) in out
+            .gear_bands
+            .iter_mut()
+            .zip(&self.gear_bands)
+            .zip(&other.gear_bands)
+        {
+            o.first = a.first;
+            o.terms.resize(a.terms.len(), [0.0; 2]);
+            for ((t, x), y) in o.terms.iter_mut().zip(&a.terms).zip(&b.terms) {
+                *t = [lerp(x[0], y[0]), lerp(x[1], y[1])];
+            }
+        }
+        for g in 0..=MAX_GEARS {
+            out.upshift_u_m2ps2[g] = blend(self.upshift_u_m2ps2[g], other.upshift_u_m2ps2[g], w);
+        }
+        out.upshift_to = self.upshift_to;
+    }
+}
+
+/// `(1 − w) a + w b` as `a + w (b − a)`, and `a` itself where both are equal (constants stay exact, and two
+/// infinite upshift points stay infinite).
+#[inline]
+pub(crate) fn blend(a: f64, b: f64, w: f64) -> f64 {
+    if a == b {
+        a
+    } else {
+        a + w * (b - a)
+    }
 }
 
 /// Each gear's [`GearBand`], from the car's exact drive in that gear.
