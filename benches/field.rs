@@ -41,7 +41,7 @@ fn bench_field(c: &mut Criterion) {
     race(&field, &oracle, &rf, &grid, 2007, 0).unwrap();
     let mut g = c.benchmark_group("field");
     // One driver's flying lap through the oracle (shares applied, corner limits from the fuel load's table,
-    // fuel burnt): what every lap of a session costs.
+    // fuel burnt), at a fuel node's load (30 kg: the node's own tables).
     let request = LapRequest {
         grip_share: 0.97,
         traction_share: 0.96,
@@ -52,6 +52,16 @@ fn bench_field(c: &mut Criterion) {
     };
     g.bench_function("oracle_flying_lap", |b| {
         b.iter(|| oracle.lap(std::hint::black_box(&request)).unwrap())
+    });
+    // The same lap at a load between two of the oracle's fuel nodes (1 kg apart): it pays for the tables
+    // interpolated to its load, as nearly every lap of a session does.
+    let between = LapRequest {
+        fuel_kg: 30.3,
+        ..request
+    };
+    oracle.lap(&between).unwrap();
+    g.bench_function("oracle_flying_lap_between_fuel_nodes", |b| {
+        b.iter(|| oracle.lap(std::hint::black_box(&between)).unwrap())
     });
     let grid_request = LapRequest {
         kind: LapKind::Grid { behind_m: 160.0 },

@@ -55,7 +55,24 @@ pub struct Tables {
 impl Tables {
     /// The tables of `env` (a copy of it is kept: [`Self::envelope`]).
     pub fn new(env: &Envelope) -> Self {
-        let nodes = env.nodes();
+        let mut t = Self {
+            env: env.clone(),
+            fwd: Vec::new(),
+            bwd: Vec::new(),
+            work: Vec::new(),
+            decel_nonnegative: false,
+            fwd_floor: Vec::new(),
+            x_max: 0.0,
+        };
+        t.lay_out();
+        t
+    }
+
+    /// Lays out the tables of the envelope these tables own (their buffers reused): per node the fields of
+    /// each pass and their differences to the next node, the engine-work table, and the bounds behind the
+    /// skipped steps ([`decel_nonnegative`], [`forward_floor`]).
+    fn lay_out(&mut self) {
+        let nodes = self.env.nodes();
         let n = nodes.len();
         let f = |e: &EnvelopeNode| {
             [
@@ -66,50 +83,42 @@ impl Tables {
                 e.resist_mps2,
             ]
         };
-        let b = |e: &EnvelopeNode| [e.inv_ay_max_s2pm, e.ax_brake_mps2, e.resist_mps2];
-        let next = |k: usize| &nodes[(k + 1).min(n - 1)];
-        let fwd: Vec<ForwardEntry> = (0..n)
-            .map(|k| {
-                let (v, w) = (f(&nodes[k]), f(next(k)));
-                ForwardEntry {
-                    val: v,
-                    dif: std::array::from_fn(|q| w[q] - v[q]),
-                    gear: nodes[k].gear as u8,
-                    gear_next: next(k).gear as u8,
-                }
-            })
-            .collect();
-        let bwd: Vec<BackwardEntry> = (0..n)
-            .map(|k| {
-                let (v, w) = (b(&nodes[k]), b(next(k)));
-                BackwardEntry {
-                    val: v,
-                    dif: std::array::from_fn(|q| w[q] - v[q]),
-                }
-            })
-            .collect();
-        let decel_nonnegative = decel_nonnegative(&bwd);
-        let fwd_floor = forward_floor(&fwd);
-        let work = (0..n)
-            .map(|k| {
-                let (a, b) = (&nodes[k], next(k));
-                [
-                    1.0 / a.rot_ratio,
-                    1.0 / b.rot_ratio - 1.0 / a.rot_ratio,
-                    a.resist_mps2,
-                    b.resist_mps2 - a.resist_mps2,
-                ]
-            })
-            .collect();
-        Self {
-            env: env.clone(),
-            fwd,
-            bwd,
-            work,
-            decel_nonnegative,
-            fwd_floor,
-            x_max: (n - 1) as f64 - 1e-9,
+        let g = |e: &EnvelopeNode| [e.inv_ay_max_s2pm, e.ax_brake_mps2, e.resist_mps2];
+        // Each node with the next (the last with itself: differences 0), in one pass over buffers of the
+        // right size (no per-entry capacity check: this runs for every lap between two fuel loads).
+        self.fwd.resize(n, ForwardEntry::default());
+        self.bwd.resize(n, BackwardEntry::default());
+        self.work.resize(n, [0.0; 4]);
+        let pairs = nodes.iter().zip(nodes.iter().skip(1).chain(nodes.last()));
+        let outs = self
+            .fwd
+            .iter_mut()
+            .zip(self.bwd.iter_mut().zip(self.work.iter_mut()));
+        for ((a, b), (fe, (be, we))) in pairs.zip(outs) {
+            let (v, w) = (f(a), f(b));
+            *fe = ForwardEntry {
+                val: v,
+                dif: [
+                    w[0] - v[0],
+                    w[1] - v[1],
+                    w[2] - v[2],
+                    w[3] - v[3],
+                    w[4] - v[4],
+                ],
+                gear: a.gear as u8,
+                gear_next: b.gear as u8,
+            };
+            let (v, w) = (g(a), g(b));
+            *be = BackwardEntry {
+                val: v,
+                dif: [w[0] - v[0], w[1] - v[1], w[2] - v[2]],
+            };
+            let (ia, ib) = (1.0 / a.rot_ratio, 1.0 / b.rot_ratio);
+            *we = [ia, ib - ia, a.resist_mps2, b.resist_mps2 - a.resist_mps2];
         }
+        self.decel_nonnegative = decel_nonnegative(&self.bwd);
+        forward_floor(&self.fwd, &mut self.fwd_floor);
+        self.x_max = (n - 1) as f64 - 1e-9;
     }
 
     /// The envelope these tables lay out.
@@ -124,51 +133,12 @@ impl Tables {
     }
 
     /// Writes into `out` the tables of the envelope `(1 − w)·self + w·other` ([`Envelope::blend_into`]; `w`
-    /// in [0, 1], the same layout): every value interpolated linearly, the gears `self`'s, and the bounds
-    /// that let the passes skip steps recomputed from the interpolated entries, so they hold for them exactly.
-    /// `out`'s buffers are reused: no allocation once they have the size.
+    /// in [0, 1], the same layout): exactly [`Self::new`] of that envelope (its values interpolated, then laid
+    /// out as `new` lays them out, the bounds behind the skipped steps included), in `out`'s buffers: no
+    /// allocation once they have the size.
     pub fn blend_into(&self, other: &Tables, w: f64, out: &mut Tables) {
         self.env.blend_into(&other.env, w, &mut out.env);
-        // The values interpolated; each difference from the interpolated values, as `Self::new` takes it (so
-        // a cell at `t = 1` gives its next node exactly here too).
-        // Plain loops over the entries (no branch a value: the values are finite), then each difference
-        // from the interpolated values, as `Self::new` takes it (so a cell at `t = 1` gives its next node
-        // exactly here too; the last node's is 0), then the bounds of `decel_nonnegative` and
-        // `forward_floor` for the interpolated entries, so they hold for them exactly.
-        let lerp = |a: f64, b: f64| a + w * (b - a);
-        let n = self.fwd.len();
-        out.fwd.resize(n, ForwardEntry::default());
-        for ((o, a), b) in out.fwd.iter_mut().zip(&self.fwd).zip(&other.fwd) {
-            for q in 0..5 {
-                o.val[q] = lerp(a.val[q], b.val[q]);
-            }
-            (o.gear, o.gear_next) = (a.gear, a.gear_next);
-        }
-        out.bwd.resize(n, BackwardEntry::default());
-        for ((o, a), b) in out.bwd.iter_mut().zip(&self.bwd).zip(&other.bwd) {
-            for q in 0..3 {
-                o.val[q] = lerp(a.val[q], b.val[q]);
-            }
-        }
-        out.work.resize(n, [0.0; 4]);
-        for ((o, a), b) in out.work.iter_mut().zip(&self.work).zip(&other.work) {
-            o[0] = lerp(a[0], b[0]);
-            o[2] = lerp(a[2], b[2]);
-        }
-        for k in 0..n {
-            let j = (k + 1).min(n - 1);
-            let (v, b, m) = (out.fwd[j].val, out.bwd[j].val, out.work[j]);
-            let e = &mut out.fwd[k];
-            e.dif = std::array::from_fn(|q| v[q] - e.val[q]);
-            let e = &mut out.bwd[k];
-            e.dif = std::array::from_fn(|q| b[q] - e.val[q]);
-            let e = &mut out.work[k];
-            e[1] = m[0] - e[0];
-            e[3] = m[2] - e[2];
-        }
-        out.decel_nonnegative = decel_nonnegative(&out.bwd);
-        forward_floor_into(&out.fwd, &mut out.fwd_floor);
-        out.x_max = self.x_max;
+        out.lay_out();
     }
 
     /// Table position of squared speed `u`: node index and fraction, clamped to the table, with kept
@@ -288,8 +258,13 @@ impl Tables {
 /// braking table is ≥ 0: true when `val ≥ 0` and `val + dif ≥ 0` at every node (the rounded `t dif` lies
 /// between `dif` and 0, and rounding is monotone).
 fn decel_nonnegative(bwd: &[BackwardEntry]) -> bool {
-    bwd.iter()
-        .all(|e| (1..3).all(|q| e.val[q] >= 0.0 && -e.dif[q] <= e.val[q]))
+    // Plain comparisons folded without early exit (they vectorise; a table is all or nothing anyway).
+    bwd.iter().fold(true, |ok, e| {
+        ok & (e.val[1] >= 0.0)
+            & (-e.dif[1] <= e.val[1])
+            & (e.val[2] >= 0.0)
+            & (-e.dif[2] <= e.val[2])
+    })
 }
 
 /// Per forward-table cell `k`, upper bounds `[R, F]` on the resistance `resist` and on `max(rot_ratio, 1)`
@@ -298,16 +273,9 @@ fn decel_nonnegative(bwd: &[BackwardEntry]) -> bool {
 /// `u`: with the traction, drive and ratio fields ≥ 0 (else the table is empty: no bound), the forward
 /// acceleration `min(share·drive − load·rot, traction·e − load)` is at least `−max(load, load·rot)`, and so
 /// `a ≥ −max(R + g sin θ, 0)·F` ([`PassTables::forward_step_reaches`]). The shares scale only the capacity
-/// fields, so the bounds hold for every driver.
-fn forward_floor(fwd: &[ForwardEntry]) -> Vec<[f64; 2]> {
-    let mut out = Vec::with_capacity(fwd.len());
-    forward_floor_into(fwd, &mut out);
-    out
-}
-
-/// [`forward_floor`] into `out` (its buffer reused).
-fn forward_floor_into(fwd: &[ForwardEntry], out: &mut Vec<[f64; 2]>) {
-    out.clear();
+/// fields, so the bounds hold for every driver. Written into `out` (its buffer reused).
+fn forward_floor(fwd: &[ForwardEntry], out: &mut Vec<[f64; 2]>) {
+    // Selects rather than `f64::max` (no NaN here), the checks folded without early exit.
     let hi = |e: &ForwardEntry, q: usize| {
         let end = e.val[q] + e.dif[q];
         if e.val[q] > end {
@@ -316,18 +284,21 @@ fn forward_floor_into(fwd: &[ForwardEntry], out: &mut Vec<[f64; 2]>) {
             end
         }
     };
-    let nonnegative = fwd
-        .iter()
-        .all(|e| (1..4).all(|q| e.val[q] >= 0.0 && e.val[q] + e.dif[q] >= 0.0));
-    if !nonnegative {
-        return;
-    }
     let (mut r, mut f) = (f64::NEG_INFINITY, 1.0_f64);
-    out.extend(fwd.iter().map(|e| {
-        r = r.max(hi(e, 4));
-        f = f.max(hi(e, 3));
-        [r, f]
-    }));
+    let mut nonnegative = true;
+    out.resize(fwd.len(), [0.0; 2]);
+    for (e, o) in fwd.iter().zip(out.iter_mut()) {
+        for q in 1..4 {
+            nonnegative &= (e.val[q] >= 0.0) & (e.val[q] + e.dif[q] >= 0.0);
+        }
+        let (hr, hf) = (hi(e, 4), hi(e, 3));
+        r = if hr > r { hr } else { r };
+        f = if hf > f { hf } else { f };
+        *o = [r, f];
+    }
+    if !nonnegative {
+        out.clear();
+    }
 }
 
 /// The envelope's hot-loop tables, borrowed by one pass of the solver (held in registers rather than reloaded
