@@ -84,8 +84,6 @@ fn skill_sensitivities_match_the_documented_scale() {
     assert!((0.0..0.06).contains(&b) && b > 0.0, "braking: {b}");
 }
 
-/// The 2007 format: positions 1–15 from the shoot-out, 16–40 from part 1; each car fits as many laps as its
-/// own pace allows in 15 minutes (the lap under way at the flag counts); gaps add up.
 /// The oracle's lap is continuous in the fuel load (issue 14: no stairs in a car parameter): scanned over
 /// 2 kg in 12.5 g steps its second differences stay at the solver's noise (measured 0.008 ms on this 2 m
 /// track, 0.003 ms at 1 m; the load rounded to 0.05 kg, as the oracle did before, gave stairs of 0.58 ms),
@@ -145,6 +143,8 @@ fn oracle_lap_is_continuous_in_the_fuel_load() {
     assert!((between - exact).abs() < 10e-6, "{between} against {exact}");
 }
 
+/// The 2007 format: positions 1–15 from the shoot-out, 16–40 from part 1; each car fits as many laps as its
+/// own pace allows in 15 minutes (the lap under way at the flag counts); gaps add up.
 #[test]
 fn qualifying_follows_the_2007_format() {
     let f = field();

@@ -59,7 +59,7 @@ pub trait LapOracle: Sync {
 }
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::Error;
 use crate::solver::{CornerTable, LapSolver, LogCurvature, Start, Tables, Workspace};
@@ -88,11 +88,14 @@ pub struct QssOracle {
     track: Track,
     log_kappa: LogCurvature,
     /// Tables per fuel node, keyed by the load in units of `FUEL_NODE_KG`.
-    cache: Mutex<HashMap<i64, Arc<(Tables, CornerTable)>>>,
+    cache: Mutex<HashMap<i64, NodeCell>>,
     /// Whether the tables of nodes `k` and `k + 1` have the same layout, by `k` (checked once a pair).
     layouts: Mutex<HashMap<i64, bool>>,
     pool: Mutex<Vec<Pooled>>,
 }
+
+/// A fuel node's tables, built once by whichever thread needs them first.
+type NodeCell = Arc<OnceLock<Arc<(Tables, CornerTable)>>>;
 
 /// A lap's buffers: the solver's, and the tables interpolated for its fuel load (`None` until needed).
 #[derive(Default)]
@@ -149,12 +152,18 @@ impl QssOracle {
                 .lock()
                 .map_err(|_| Error::Internal("oracle cache poisoned".into()))
         };
-        if let Some(b) = lock()?.get(&key) {
+        // One cell a node, taken under the lock and filled outside it: threads that need the same node at
+        // once (the whole field reaches a new load together) wait for one build instead of each building it.
+        let cell = Arc::clone(lock()?.entry(key).or_default());
+        if let Some(b) = cell.get() {
             return Ok(Arc::clone(b));
         }
         // The node's load is within the tank (`node_fuel_kg`), so the car stays a valid one.
-        let entry = Arc::new(self.tables_at(self.node_fuel_kg(key))?);
-        Ok(Arc::clone(lock()?.entry(key).or_insert(entry)))
+        let car = self.car.with_fuel_kg(self.node_fuel_kg(key))?;
+        Ok(Arc::clone(cell.get_or_init(|| {
+            let env = Envelope::new(&car);
+            Arc::new((Tables::new(&env), CornerTable::new(&env)))
+        })))
     }
 
     /// Whether the tables of nodes `lo` and `lo + 1` have the same layout ([`Tables::same_layout`]),
@@ -178,9 +187,11 @@ impl QssOracle {
         Ok(same)
     }
 
-    /// The tables for a fuel load: the nodes below and above it and the weight of the one above; the load's
-    /// own tables where the two nodes' layouts differ (a gear's crossover crossing a table node between
-    /// them, where interpolating would mix two gears' drive: never met with the shipped car).
+    /// The tables for a fuel load within the tank (`lap_with` checks it): the nodes below and above it and
+    /// the weight of the one above. The load's own tables where the two nodes' layouts differ, where
+    /// interpolating would mix two gears' drive: a guard only, never met, since the best gear at a speed is the
+    /// one with the largest wheel force ([`Car::best_drive`]), which does not depend on the mass, and so
+    /// neither do the tables' gears, bands and upshifts.
     fn fuel_tables(&self, fuel_kg: f64) -> Result<FuelTables> {
         let lo = (fuel_kg / FUEL_NODE_KG).floor() as i64;
         let (fa, fb) = (self.node_fuel_kg(lo), self.node_fuel_kg(lo + 1));
@@ -208,11 +219,12 @@ impl QssOracle {
             Ok(s) => s,
             Err(e) => return (Err(e), p),
         };
-        if !(r.fuel_kg.is_finite() && r.fuel_kg >= 0.0) {
+        let tank = self.car.params().mass.fuel_tank_kg;
+        if !(r.fuel_kg.is_finite() && r.fuel_kg >= 0.0 && r.fuel_kg <= tank) {
             let e = Error::Option {
                 option: "fuel_kg".into(),
                 value: r.fuel_kg.to_string(),
-                message: "must be a mass ≥ 0".into(),
+                message: format!("must be a mass from 0 to the car's tank ({tank} kg)"),
             };
             return (Err(e), p);
         }
@@ -249,7 +261,7 @@ impl QssOracle {
                 a.1.blend_into(&b.1, *w, &mut out.1);
                 out
             }
-            // Built for this lap alone (it allocates; never met with the shipped car).
+            // Built for this lap alone (it allocates; a guard, never met: see `fuel_tables`).
             FuelTables::Exact(f) => match self.tables_at(*f) {
                 Ok(t) => p.blend.insert(Box::new(t)),
                 Err(e) => return (Err(e), p),
@@ -319,9 +331,9 @@ mod tests {
     use crate::solver::Start;
     use crate::track::{Centerline, TrackOptions};
 
-    /// The load's own tables (the path taken where two fuel nodes' layouts differ, which the shipped car never
-    /// meets) give the lap of a solver on those tables, and the interpolated tables at a node's load that
-    /// node's lap; a lap between two nodes lies within microseconds of the exact load's.
+    /// The load's own tables (the guard's path where two fuel nodes' layouts would differ, never met: see
+    /// `fuel_tables`) give the lap of a solver on those tables, and the lap between two nodes on their
+    /// interpolated tables lies within microseconds of it. A load above the tank is an error.
     #[test]
     fn a_lap_on_the_loads_own_tables_is_the_solvers() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -352,5 +364,11 @@ mod tests {
         assert_eq!(exact.unwrap().time_s, lap);
         let between = oracle.lap(&r).unwrap().time_s;
         assert!((between - lap).abs() < 1e-5, "{between} against {lap}");
+        let over = LapRequest {
+            fuel_kg: car.params().mass.fuel_tank_kg + 0.5,
+            ..r
+        };
+        let e = oracle.lap(&over).unwrap_err().to_string();
+        assert!(e.contains("fuel_kg") && e.contains("tank"), "{e}");
     }
 }

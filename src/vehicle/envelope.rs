@@ -417,9 +417,9 @@ impl Envelope {
     }
 
     /// Whether `other` lays out its table as this one does: the same nodes, the same best gear at each
-    /// node, the same gear bands and upshifts (the envelopes of one car at two fuel loads, unless a gear's
-    /// crossover moves across a node between them). Only then does [`Self::blend_into`] interpolate like
-    /// for like.
+    /// node, the same gear bands and upshifts. The envelopes of one car at two fuel loads always do (the best
+    /// gear is the one with the largest wheel force, [`Car::best_drive`], whatever the mass); only then does
+    /// [`Self::blend_into`] interpolate like for like.
     pub fn same_layout(&self, other: &Envelope) -> bool {
         self.nodes.len() == other.nodes.len()
             && self.overall_ratios == other.overall_ratios
