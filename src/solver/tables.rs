@@ -659,10 +659,7 @@ mod tests {
     /// changes no result against a floor.
     #[test]
     fn tables_at_t_one_give_the_next_node_exactly() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cars/porsche_997_gt3_cup.toml");
-        let car = crate::vehicle::Car::from_file(&path).unwrap();
-        let at = |f: f64| Tables::new(&Envelope::new(&car.with_fuel_kg(f).unwrap()));
+        let at = tables_with_fuel;
         // And tables interpolated between two fuel loads (`Tables::blend_into`, written over a third's).
         let mut blended = at(60.0);
         at(30.0).blend_into(&at(31.0), 0.37, &mut blended);
@@ -705,10 +702,7 @@ mod tests {
     /// lower side recomputed), and their bounds hold their entries.
     #[test]
     fn blended_tables_interpolate_between_the_loads() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cars/porsche_997_gt3_cup.toml");
-        let car = crate::vehicle::Car::from_file(&path).unwrap();
-        let at = |f: f64| Tables::new(&Envelope::new(&car.with_fuel_kg(f).unwrap()));
+        let at = tables_with_fuel;
         let (a, b) = (at(20.0), at(21.0));
         assert!(a.same_layout(&b));
         let mut out = at(50.0);
@@ -752,15 +746,18 @@ mod tests {
         }
     }
 
+    /// The tables of the shipped car's envelope with `fuel_kg` on board.
+    fn tables_with_fuel(fuel_kg: f64) -> Tables {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cars/porsche_997_gt3_cup.toml");
+        let car = crate::vehicle::Car::from_file(&path).unwrap();
+        Tables::new(&Envelope::new(&car.with_fuel_kg(fuel_kg).unwrap()))
+    }
+
     /// The tables of the car's envelope with 30 kg of fuel, built once for the property tests.
     fn gt3() -> &'static Tables {
         static ENV: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
-        ENV.get_or_init(|| {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("cars/porsche_997_gt3_cup.toml");
-            let car = crate::vehicle::Car::from_file(&path).unwrap();
-            Tables::new(&Envelope::new(&car.with_fuel_kg(30.0).unwrap()))
-        })
+        ENV.get_or_init(|| tables_with_fuel(30.0))
     }
 
     /// The bound holds along a braking profile (a cap falling at 10 m/s² from 50 m/s) and not where the cap
