@@ -103,11 +103,7 @@ impl LapSolver<'_> {
         for (v, &uf) in speeds.iter_mut().zip(&self.ws.u_fwd) {
             *v = uf.sqrt();
         }
-        time += segment_time_sum(&speeds, arrival.sqrt(), ds)
-            + self
-                .ws
-                .apex
-                .correction(&self.ws.u_fwd, &self.ws.u_lim, &speeds, ds);
+        time += segment_time_sum(&speeds, arrival.sqrt(), ds);
         self.ws.u_aux = speeds;
         force_sum += self.force_sum_n(&self.ws.u_fwd, |u| u, arrival);
         if !time.is_finite() {

@@ -42,16 +42,10 @@ macro_rules! pass_data {
             ds: $s.track.step_m(),
             shares: $s.shares,
             departures: &$s.ws.departures,
-            sub: $crate::solver::passes::SubCells {
-                exit: &$s.ws.apex.exit,
-                entry: &$s.ws.apex.entry,
-                kappa: &$s.ws.apex.kappa,
-            },
         }
     };
 }
 
-mod apex;
 mod corner;
 mod grid;
 mod passes;
@@ -137,8 +131,6 @@ pub struct Workspace {
     /// solve (0: not yet, 1: the best gear, 2: the next one up; `passes::Forward::depart`): the passes
     /// run several times a lap (periodicity, the chunks' stitch) and the choice depends on the point only.
     departures: Vec<std::cell::Cell<u8>>,
-    /// The located apexes: caps, cells' times, sub-stepped cells.
-    apex: apex::ApexWork,
 }
 
 impl Workspace {
@@ -259,16 +251,6 @@ impl<'a> LapSolver<'a> {
             *g = G_MPS2 * s;
         }
         corner::refine_apexes(&mut ws.u_corner, &mut ws.kappa_abs, track.apex_exact());
-        let top = tables.envelope().top_speed_mps();
-        ws.apex.locate(
-            track,
-            &tables.pass_tables(shares.traction(), shares.brake()),
-            &ws.kappa_abs,
-            &ws.g_sin,
-            1.0 / shares.grip(),
-            top * top,
-            &mut ws.u_corner,
-        );
         ws.u_lim.copy_from_slice(&ws.u_corner);
         Self {
             track,
@@ -462,11 +444,7 @@ impl<'a> LapSolver<'a> {
             Start::Flying => self.ws.v[0],
             Start::Standing => arrival.min(self.ws.u_bwd[0]).sqrt(),
         };
-        let time = segment_time_sum(&self.ws.v, self.v_end, ds)
-            + self
-                .ws
-                .apex
-                .follow(&self.ws.u_fwd, &self.ws.u_lim, &self.ws.v, ds);
+        let time = segment_time_sum(&self.ws.v, self.v_end, ds);
         if !time.is_finite() {
             // A segment with both ends at rest (a NaN cannot arise: every u is clamped to ≥ 0).
             let stop = (0..n).find(|&i| {
@@ -501,12 +479,7 @@ impl<'a> LapSolver<'a> {
     /// replaying the pass to record the gears and pedals: what a study needs of a lap.
     pub fn sector_times_s(&self) -> Result<Vec<f64>> {
         let lap = self.last.ok_or(Error::NoLapSolved)?;
-        let t_s = telemetry::point_times_s(
-            &self.ws.v,
-            self.v_end,
-            self.track.step_m(),
-            &self.ws.apex.active,
-        );
+        let t_s = telemetry::point_times_s(&self.ws.v, self.v_end, self.track.step_m());
         Ok(telemetry::sector_times(self.track, &t_s, lap.lap_time_s))
     }
 

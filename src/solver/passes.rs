@@ -31,11 +31,9 @@
 
 use std::cell::Cell;
 
-use super::apex::CELL_SUBSTEPS;
 use super::tables::{clamp_to_cap, PassTables, Tables};
 use super::SHIFT_HYSTERESIS;
 use crate::numerics::table::keep_branch;
-use crate::track::APEX_SUBSTEPS;
 
 /// Most chunks a pass is cut into.
 const MAX_CHUNKS: usize = 64;
@@ -72,30 +70,6 @@ pub(super) struct PassData<'a> {
     pub shares: crate::vehicle::Shares,
     /// The traction pass's choices on leaving the corner limits, per point (see [`Forward::depart`]).
     pub departures: &'a [Cell<u8>],
-    /// The cells next to the apexes, integrated in sub-steps ([`super::apex`]).
-    pub sub: SubCells<'a>,
-}
-
-/// The cells next to the located apexes that the passes integrate in [`CELL_SUBSTEPS`] sub-steps with the
-/// spline's curvature ([`super::apex::ApexWork`]).
-#[derive(Clone, Copy)]
-pub(super) struct SubCells<'a> {
-    /// Per point: 1 + the index in `kappa` of the traction step's cell from it, 0 for none.
-    pub exit: &'a [u32],
-    /// Per point: 1 + the index in `kappa` of the braking step's cell from it, 0 for none.
-    pub entry: &'a [u32],
-    /// `|κ|` / grip share at each cell's quarter points, in the order of travel.
-    pub kappa: &'a [[f64; 3]],
-}
-
-impl SubCells<'_> {
-    /// The curvatures at the ends of the sub-steps of cell `cell` (1-based index into `kappa`), in the order
-    /// of travel, from `first` at its start to `last` at its end.
-    #[inline(always)]
-    fn cell(&self, cell: u32, first: f64, last: f64) -> [f64; CELL_SUBSTEPS + 1] {
-        let q = self.kappa[cell as usize - 1];
-        [first, q[0], q[1], q[2], last]
-    }
 }
 
 /// What the steps read, for one pass: the envelope's tables and the per-point data, every slice `n` long (so
@@ -114,7 +88,6 @@ pub(super) struct View<'a> {
     /// off inside that choice's own look-ahead.
     decide: bool,
     departures: &'a [Cell<u8>],
-    sub: SubCells<'a>,
 }
 
 impl<'a> View<'a> {
@@ -129,11 +102,6 @@ impl<'a> View<'a> {
             hold: true,
             decide: true,
             departures: &d.departures[..n],
-            sub: SubCells {
-                exit: &d.sub.exit[..n],
-                entry: &d.sub.entry[..n],
-                kappa: d.sub.kappa,
-            },
         }
     }
 
@@ -382,17 +350,6 @@ impl SubSteps<'_, '_> {
         end.max(0.0)
     }
 
-    /// A step of `h` metres from `u0` in [`CELL_SUBSTEPS`] Heun sub-steps, with the curvatures `kappa` at
-    /// their ends (the step's two ends and its quarter points), drive share `share`. Off the hot path.
-    #[cold]
-    #[inline(never)]
-    fn substeps(&self, u0: f64, kappa: &[f64; CELL_SUBSTEPS + 1], share: f64, h: f64) -> f64 {
-        let hs = h / CELL_SUBSTEPS as f64;
-        kappa
-            .windows(2)
-            .fold(u0, |u, w| self.heun(u, [w[0], w[1]], share, hs))
-    }
-
     /// `h` metres from `u0`, the drive off for the first `shift_s` seconds (at the speed of `u0`) and on for
     /// the rest, each part one Heun step: the end, and the shift time left at it.
     fn coast_then_drive(&self, u0: f64, kappa: [f64; 2], h: f64, shift_s: f64) -> (f64, f64) {
@@ -407,78 +364,6 @@ impl SubSteps<'_, '_> {
             let um = self.heun(u0, [kappa[0], km], 0.0, coast);
             (self.heun(um, [km, kappa[1]], 1.0, h - coast), 0.0)
         }
-    }
-}
-
-/// One braking Heun step of `h` metres against travel from `u0` (curvatures `kappa` at its two ends, `g_sin`
-/// of the segment), its predictor clamped to `cap`, its end solved implicitly near the lateral limit
-/// ([`super::tables::BrakingAt::step_end`]): the braking pass's step.
-fn braking_heun(
-    tab: &PassTables<'_>,
-    u0: f64,
-    kappa: [f64; 2],
-    g_sin: f64,
-    h: f64,
-    cap: f64,
-) -> f64 {
-    let d1 = tab.braking_at(u0).decel_mps2(u0, kappa[0], g_sin);
-    let up = clamp_to_cap(u0 + d1 * (2.0 * h), cap).0;
-    tab.braking_at(up).step_end(u0, d1, up, kappa[1], g_sin, h)
-}
-
-/// A braking step of `h` metres from `u0` in [`CELL_SUBSTEPS`] Heun sub-steps ([`braking_heun`]), with the
-/// curvatures `kappa` at their ends in the order of the step (against travel). Off the hot path.
-#[cold]
-#[inline(never)]
-fn braking_substeps_in_cell(
-    tab: &PassTables<'_>,
-    u0: f64,
-    kappa: &[f64; CELL_SUBSTEPS + 1],
-    g_sin: f64,
-    h: f64,
-    cap: f64,
-) -> f64 {
-    let hs = h / CELL_SUBSTEPS as f64;
-    kappa.windows(2).fold(u0, |u, w| {
-        braking_heun(tab, u, [w[0], w[1]], g_sin, hs, cap)
-    })
-}
-
-/// A curve through a located apex from its squared speed `u0`, over `dist` metres in [`APEX_SUBSTEPS`]
-/// sub-steps with the curvatures `kappa` at their ends (from the apex): back along the braking curve
-/// (`braking`), or on along the traction curve (the car in its best gear at the apex, full drive). Its end and
-/// the time along it (s).
-pub(super) fn apex_curve(
-    tab: &PassTables<'_>,
-    u0: f64,
-    kappa: &[f64; APEX_SUBSTEPS + 1],
-    g_sin: f64,
-    dist: f64,
-    braking: bool,
-) -> (f64, f64) {
-    let sub = SubSteps {
-        tab,
-        gear: tab.forward_at(u0).gear(),
-        g_sin,
-        cap: f64::INFINITY,
-    };
-    let hs = dist / APEX_SUBSTEPS as f64;
-    kappa.windows(2).fold((u0, 0.0), |(u, t), w| {
-        let e = if braking {
-            braking_heun(tab, u, [w[0], w[1]], g_sin, hs, f64::INFINITY)
-        } else {
-            sub.heun(u, [w[0], w[1]], 1.0, hs)
-        };
-        (e, t + sub_time(u, e, hs))
-    })
-}
-
-/// The time of `h` metres from squared speed `u0` to `u1` at constant acceleration (0 for `h = 0`).
-fn sub_time(u0: f64, u1: f64, h: f64) -> f64 {
-    if h > 0.0 {
-        2.0 * h / (u0.sqrt() + u1.sqrt())
-    } else {
-        0.0
     }
 }
 
@@ -589,22 +474,9 @@ impl Pass for Forward {
                 u[l] = cap[l];
             } else {
                 let kb = d.kappa_abs[j[l]];
-                let cell = d.sub.exit[i[l]];
-                let end = if cell == 0 {
-                    tab.forward_at(up[l]).step_end(
-                        u[l], a1[l], up[l], kb, g_sin[l], share[l], ds, st[l].gear,
-                    )
-                } else {
-                    // Next to an apex: sub-steps with the spline's curvature.
-                    let sub = SubSteps {
-                        tab: &tab,
-                        gear: st[l].gear,
-                        g_sin: g_sin[l],
-                        cap: cap[l],
-                    };
-                    let k = d.sub.cell(cell, d.kappa_abs[i[l]], kb);
-                    sub.substeps(u[l], &k, share[l], ds)
-                };
+                let end = tab.forward_at(up[l]).step_end(
+                    u[l], a1[l], up[l], kb, g_sin[l], share[l], ds, st[l].gear,
+                );
                 let s = &mut st[l];
                 let mut uj;
                 (uj, s.pinned) = clamp_to_cap(end, cap[l]);
@@ -855,15 +727,7 @@ impl Pass for Backward {
         });
         each_lane!(L, l => {
             let kb = d.kappa_abs[j[l]];
-            let cell = d.sub.entry[i[l]];
-            let end = if cell == 0 {
-                tab.braking_at(up[l]).step_end(u[l], d1[l], up[l], kb, g_sin[l], ds)
-            } else {
-                // Next to an apex: sub-steps with the spline's curvature (the cell read against travel).
-                let mut k = d.sub.cell(cell, kb, d.kappa_abs[i[l]]);
-                k.reverse();
-                braking_substeps_in_cell(&tab, u[l], &k, g_sin[l], ds, cap[l])
-            };
+            let end = tab.braking_at(up[l]).step_end(u[l], d1[l], up[l], kb, g_sin[l], ds);
             (u[l], st[l]) = clamp_to_cap(end, cap[l]);
             i[l] = j[l];
         });

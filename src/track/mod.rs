@@ -48,40 +48,6 @@ pub const SMOOTHING_POINTS_PER_WAVELENGTH: f64 = 80.0;
 /// Longest allowed step (m): coarser steps cannot represent a hairpin.
 pub const MAX_STEP_M: f64 = 10.0;
 
-/// Sub-steps from a located apex to each of the points either side of it ([`Apex`]).
-pub const APEX_SUBSTEPS: usize = 6;
-
-/// The geometry around one corner apex between the points, from the spline: what the solver needs to place the
-/// apex where it is, not at the nearest point (`solver::apex`). The apex is an exact local maximum of `|κ|`
-/// (see [`Track::apex_exact`]); its point is the one whose cell holds it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Apex {
-    /// The point whose cell holds the peak.
-    pub point: usize,
-    /// Arc length of the peak from that point (m), within half a step either way.
-    pub offset_m: f64,
-    /// `|κ|` (1/m) at the peak and at [`APEX_SUBSTEPS`] equal steps from it back to the point before it (the
-    /// last is that point's).
-    pub entry_abs_kappa_1pm: [f64; APEX_SUBSTEPS + 1],
-    /// `|κ|` (1/m) at the peak and at equal steps from it on to the point after it.
-    pub exit_abs_kappa_1pm: [f64; APEX_SUBSTEPS + 1],
-    /// `|κ|` (1/m) at the quarter, half and three-quarter points of the cells starting two points before the
-    /// point, one before, at it and one after (cell `c` runs from point `c` to `c + 1`).
-    pub cells_abs_kappa_1pm: [[f64; 3]; 4],
-}
-
-impl Apex {
-    /// The point before the peak (the point itself when the peak is at or after it), on a loop of `n` points;
-    /// the point after it is the next one.
-    pub fn point_before(&self, n: usize) -> usize {
-        if self.offset_m >= 0.0 {
-            self.point
-        } else {
-            (self.point + n - 1) % n
-        }
-    }
-}
-
 /// How a [`Centerline`] is turned into a [`Track`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrackOptions {
@@ -124,8 +90,6 @@ pub struct Track {
     apex_curvature_1pm: Vec<f64>,
     /// Per point: its cell's curvature peak is exact (see [`Track::apex_exact`]).
     apex_exact: Vec<bool>,
-    /// The geometry around each exact peak (see [`Track::apexes`]).
-    apexes: Vec<Apex>,
     /// Index where each sector after the first starts; empty: three equal thirds.
     sector_starts: Vec<usize>,
 }
@@ -293,7 +257,6 @@ impl Track {
             curvature_1pm: p.curvature_1pm,
             apex_curvature_1pm: p.apex_curvature_1pm,
             apex_exact: p.apex_exact,
-            apexes: p.apexes,
             w_right_m: resample(&s_raw, &closed(centerline.w_right_m()), &chord),
             w_left_m: resample(&s_raw, &closed(centerline.w_left_m()), &chord),
             z_m,
@@ -370,11 +333,6 @@ impl Track {
     /// apexes' limits as they are instead of estimating the vertex between points.
     pub fn apex_exact(&self) -> &[bool] {
         &self.apex_exact
-    }
-    /// The geometry around each exact curvature peak ([`Apex`]), one per point flagged by
-    /// [`Track::apex_exact`], in the order of their points.
-    pub fn apexes(&self) -> &[Apex] {
-        &self.apexes
     }
     /// Distance to the right edge (m).
     pub fn w_right_m(&self) -> &[f64] {
