@@ -9,7 +9,7 @@
 //! 1. [`numerics`]: banded solves, the box QP, splines, smoothing, table look-ups;
 //! 2. [`track`] (reading, validation, geometry) and [`vehicle`] (parameters, force law, envelope);
 //! 3. [`solver`]: the solver's tables, the passes, corner limits, laps, telemetry;
-//! 4. [`line`]: racing lines (they lap the car with the solver);
+//! 4. [`line`](mod@line): racing lines (they lap the car with the solver);
 //! 5. [`field`] and [`session`]: drivers, qualifying, race, Monte Carlo;
 //! 6. `app` (feature `cli`, on by default): the command line, its commands, reports and charts.
 //!

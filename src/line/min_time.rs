@@ -23,7 +23,7 @@
 //!    weight `w`. Four trial lines move every corner's entry (or exit) weight up (or down) by a factor at
 //!    once; corners are separated by straights, so each corner's time in each trial says which move helps
 //!    it. The chosen moves are combined into one line, kept if the lap is faster, else the factor is halved.
-//! 3. **Gradient** (issue 13's suggestion): projected L-BFGS steps on the offsets ([`Descent`]), the gradient
+//! 3. **Gradient** (issue 13's suggestion): projected L-BFGS steps on the offsets (`Descent`), the gradient
 //!    of the lap time from the adjoint of a lap on the line's own grid ([`super::gradient`]), the initial
 //!    inverse Hessian the Sobolev metric `(D₂ᵀD₂ + k_c⁴ I)⁻¹` (node-to-node wiggles damped, a corner's shape
 //!    kept). Steps are taken on the grid lap (about a millisecond each); a round of them ends in one solver

@@ -1,11 +1,11 @@
 //! Racing lines: the path the car drives. They sit above the solver, since the minimum-time line laps the car.
 //!
-//! - [`Reference`] ([`reference`]): the unfolded reference curve of the line's offsets, with the track edges
+//! - [`Reference`] ([`reference`](mod@reference)): the unfolded reference curve of the line's offsets, with the track edges
 //!   measured along its normals;
 //! - [`RacingLine::minimum_curvature`] ([`min_curvature`]): the closed line inside the track limits that
 //!   minimises ∫κ² ds, by Gauss–Newton with a box-constrained QP per step;
 //! - [`minimum_time_line`] ([`min_time`]): the line that laps this car fastest in the solver (the default);
-//! - [`read_line_file`] ([`file`]): a user's line;
+//! - [`read_line_file`] ([`file`](mod@file)): a user's line;
 //! - [`path_track`]: the lap [`Track`] of any of these, or of the centreline ([`LinePath`]).
 
 pub mod file;

@@ -4,7 +4,7 @@
 //! fixed: the caller computes it once for the base car, unless it asks for a line per variant).
 //!
 //! This module holds what every study shares: the settings and their variants, and the edits of a car
-//! file's fields. The studies are [`sweep`], [`sensitivity`], [`optimise`] (the gearing that minimises the
+//! file's fields. The studies are [`sweep`](mod@sweep), [`sensitivity`], [`optimise`] (the gearing that minimises the
 //! lap) and [`shard`] (a sweep split into deterministic slices, and their merge).
 
 pub mod optimise;
