@@ -140,8 +140,7 @@ impl QssOracle {
 
     /// The envelope's tables and corner table at a fuel load (within the tank).
     fn tables_at(&self, fuel_kg: f64) -> Result<(Tables, CornerTable)> {
-        let env = Envelope::new(&self.car.with_fuel_kg(fuel_kg)?);
-        Ok((Tables::new(&env), CornerTable::new(&env)))
+        Ok(tables_of(&self.car.with_fuel_kg(fuel_kg)?))
     }
 
     /// The solver's tables and the corner table at fuel node `key`. Deterministic: whichever thread builds
@@ -160,10 +159,7 @@ impl QssOracle {
         }
         // The node's load is within the tank (`node_fuel_kg`), so the car stays a valid one.
         let car = self.car.with_fuel_kg(self.node_fuel_kg(key))?;
-        Ok(Arc::clone(cell.get_or_init(|| {
-            let env = Envelope::new(&car);
-            Arc::new((Tables::new(&env), CornerTable::new(&env)))
-        })))
+        Ok(Arc::clone(cell.get_or_init(|| Arc::new(tables_of(&car)))))
     }
 
     /// Whether the tables of nodes `lo` and `lo + 1` have the same layout ([`Tables::same_layout`]),
@@ -309,6 +305,12 @@ impl QssOracle {
             fuel_kg: self.car.fuel_for_work_kg(work),
         })
     }
+}
+
+/// The solver's tables and the corner table of `car`'s envelope.
+fn tables_of(car: &Car) -> (Tables, CornerTable) {
+    let env = Envelope::new(car);
+    (Tables::new(&env), CornerTable::new(&env))
 }
 
 impl LapOracle for QssOracle {
