@@ -25,13 +25,14 @@ fn lap_time(step_m: f64, line: &LinePath) -> f64 {
 
 /// The lap converges to the model's own solution as the step shrinks, on the smoothed centreline and on a
 /// line driven as given (TUM's published Oschersleben line, a spline through points ~5 m apart whose
-/// curvature is kinked at every point): against a 0.05 m reference, within 2 ms at the default 1 m step (issue
-/// 14's target), 1 ms at 0.5 m and 0.5 ms at 0.25 m, and within 10 ms at 2 m. Measured (ms, 2 / 1 / 0.5 /
-/// 0.25 m), with the engaged gear's drive and the located upshift: centreline −7.1 / −0.4 / −0.1 / +0.3, TUM's
-/// line −0.4 / −1.0 / +0.2 / +0.1 (before them: centreline −4.5 / +0.5 / +0.1 / +0.4, TUM's line −2.1 / −1.6 /
-/// +0.1 / +0.0). Before the exact
-/// path sampling and cell apexes the line was −58 / −30 / −15 / −7 ms (first order) and the centreline
-/// −16 / −3.1 / −1.4 / −0.5; see `docs/ENGINEERING.md`.
+/// curvature is kinked at every point): against a 0.05 m reference, within 2 ms at 2 m and 0.5 ms at the default
+/// 1.25 m (issue 14's target for the default step is 2 ms), at 1 m, 0.5 m and 0.25 m. Measured (ms, 2 / 1.5 /
+/// 1.25 / 1 / 0.5 / 0.25 m) with the located apexes (`solver::apex`), the switch cells' kink located
+/// (`passes::switch_cell_end`) and the located braking points (`solver::brake_point`): centreline −0.61 /
+/// −0.17 / −0.25 / −0.41 / −0.04 / +0.28, TUM's line +0.27 / +1.06 / −0.16 / −0.05 / +0.22 / +0.13. With the
+/// apexes at the nearest point (before 1 Dec 2026): centreline −6.7 / −0.4 ms at 2 / 1 m, TUM's line −0.4 /
+/// −1.0 ms; before the exact path sampling and cell apexes the line was −58 / −30 / −15 / −7 ms at 2 / 1 /
+/// 0.5 / 0.25 m (first order) and the centreline −16 / −3.1 / −1.4 / −0.5; see `docs/ENGINEERING.md`.
 #[test]
 fn oschersleben_lap_converges_as_the_step_halves() {
     let lines = [
@@ -43,7 +44,14 @@ fn oschersleben_lap_converges_as_the_step_halves() {
     ];
     for (name, line) in &lines {
         let reference = lap_time(0.05, line);
-        let cases = [(2.0, 0.010), (1.0, 0.002), (0.5, 0.001), (0.25, 0.0005)];
+        let default = TrackOptions::default().step_m;
+        let cases = [
+            (2.0, 0.002),
+            (default, 0.0005),
+            (1.0, 0.0005),
+            (0.5, 0.0005),
+            (0.25, 0.0005),
+        ];
         for (h, bound) in cases {
             let e = lap_time(h, line) - reference;
             println!("{name}: step {h} m: error {:+.2} ms", e * 1e3);
@@ -54,6 +62,27 @@ fn oschersleben_lap_converges_as_the_step_halves() {
             );
         }
     }
+}
+
+/// Largest change of `|κ|` between neighbouring samples: what a sampling can miss of a peak (1/m).
+fn resolution(kappa: &[f64]) -> f64 {
+    kappa
+        .windows(2)
+        .map(|w| (w[1].abs() - w[0].abs()).abs())
+        .fold(0.0_f64, f64::max)
+}
+
+/// TUM's Oschersleben line driven as given, at `step_m`.
+fn tum_line_track(step_m: f64) -> Track {
+    let centerline = Centerline::from_file(&project_path("tracks/oschersleben.csv")).unwrap();
+    let line = LinePath::File(project_path("tests/data/oschersleben_raceline_tum.csv"));
+    let options = TrackOptions {
+        step_m,
+        ..TrackOptions::default()
+    };
+    path_track(&centerline, &line, &gt3_cup(), options)
+        .unwrap()
+        .0
 }
 
 /// Largest change of curvature per metre around the loop (1/m²).
@@ -238,26 +267,12 @@ fn lap_is_smooth_in_the_car_parameters() {
 /// and the point's own curvature is the fine path's near the same arc length.
 #[test]
 fn cell_peaks_match_a_fine_sampling() {
-    let car = gt3_cup();
-    let centerline = Centerline::from_file(&project_path("tracks/oschersleben.csv")).unwrap();
-    let line = LinePath::File(project_path("tests/data/oschersleben_raceline_tum.csv"));
-    let build = |step_m: f64| {
-        let options = TrackOptions {
-            step_m,
-            ..TrackOptions::default()
-        };
-        path_track(&centerline, &line, &car, options).unwrap().0
-    };
-    let (coarse, fine) = (build(1.0), build(0.02));
+    let (coarse, fine) = (tum_line_track(1.0), tum_line_track(0.02));
     assert!((coarse.length_m() - fine.length_m()).abs() < 1e-6);
     let (n, nf) = (coarse.len(), fine.len());
     let (h, hf) = (coarse.step_m(), fine.step_m());
     let kf = fine.curvature_1pm();
-    // Largest change of |κ| between fine samples: what the fine sampling can miss of a peak.
-    let resolution = kf
-        .windows(2)
-        .map(|w| (w[1].abs() - w[0].abs()).abs())
-        .fold(0.0_f64, f64::max);
+    let resolution = resolution(kf);
     let (mut worst_peak, mut worst_point) = (0.0_f64, 0.0_f64);
     let mut flagged = 0;
     for i in 0..n {
@@ -293,6 +308,62 @@ fn cell_peaks_match_a_fine_sampling() {
         worst_point <= resolution,
         "point curvature differs by {worst_point}"
     );
+}
+
+/// The geometry each located apex carries (`track::Apex`: the peak's offset from its point, and `|κ|` on the
+/// sub-steps from the peak to the points either side and at the middle of the cells either side of its cell) is the
+/// spline's: against a 0.02 m sampling of the same path (TUM's line, as in `cell_peaks_match_a_fine_sampling`),
+/// every sample matches the fine curvature at its arc length (interpolated between fine samples) to what the
+/// fine sampling resolves, the offset lies within half a step, and the ends of the sub-steps are the points'
+/// own curvatures.
+#[test]
+fn apex_geometry_matches_a_fine_sampling() {
+    use lapsim::track::APEX_SUBSTEPS;
+    let (coarse, fine) = (tum_line_track(1.0), tum_line_track(0.02));
+    let (n, nf) = (coarse.len(), fine.len());
+    let (h, hf) = (coarse.step_m(), fine.step_m());
+    let kf = fine.curvature_1pm();
+    let resolution = resolution(kf);
+    // |κ| of the fine path at arc length s, linear between its samples.
+    let fine_at = |s: f64| {
+        let x = s.rem_euclid(fine.length_m()) / hf;
+        let j = x.floor() as usize;
+        let f = x - j as f64;
+        (1.0 - f) * kf[j % nf].abs() + f * kf[(j + 1) % nf].abs()
+    };
+    let mut worst = 0.0_f64;
+    for a in coarse.apexes() {
+        assert!(a.offset_m.abs() <= 0.5 * h + 1e-9, "apex at {}", a.point);
+        let s_i = a.point as f64 * h;
+        let peak = coarse.apex_curvature_1pm()[a.point].abs();
+        assert_eq!(a.entry_abs_kappa_1pm[0], peak);
+        assert_eq!(a.exit_abs_kappa_1pm[0], peak);
+        let before = a.point_before(n);
+        let own = |p: usize| coarse.curvature_1pm()[p].abs();
+        let m = APEX_SUBSTEPS;
+        assert!((a.entry_abs_kappa_1pm[m] - own(before)).abs() <= 1e-9 * own(before).max(1e-3));
+        assert!(
+            (a.exit_abs_kappa_1pm[m] - own((before + 1) % n)).abs()
+                <= 1e-9 * own((before + 1) % n).max(1e-3)
+        );
+        let x_before = if a.offset_m >= 0.0 { 0.0 } else { -h };
+        for k in 0..=m {
+            let f = k as f64 / m as f64;
+            let xe = a.offset_m + f * (x_before - a.offset_m);
+            let xx = a.offset_m + f * (x_before + h - a.offset_m);
+            worst = worst.max((a.entry_abs_kappa_1pm[k] - fine_at(s_i + xe)).abs());
+            worst = worst.max((a.exit_abs_kappa_1pm[k] - fine_at(s_i + xx)).abs());
+        }
+        let [mid_before, mid_after] = a.cells_mid_abs_kappa_1pm;
+        worst = worst.max((mid_before - fine_at(s_i + x_before - 0.5 * h)).abs());
+        worst = worst.max((mid_after - fine_at(s_i + x_before + 1.5 * h)).abs());
+    }
+    println!(
+        "{} apexes; largest difference from the fine path {worst:.2e} 1/m (fine resolution {resolution:.2e} 1/m)",
+        coarse.apexes().len()
+    );
+    assert!(coarse.apexes().len() >= 20);
+    assert!(worst <= resolution, "{worst}");
 }
 
 /// No jump where an apex speed crosses an upshift point. A car leaving a corner limit just below its best

@@ -33,9 +33,12 @@ fn flying_lap_is_periodic() {
     );
 }
 
-/// Σ dt over the telemetry equals the lap time; sectors add up; the acceleration at every point stays inside
-/// the friction ellipse of the envelope at that speed (1 % allowance: telemetry `ax` is the mean over a 1 m
-/// segment whose ends are each inside their own envelope, Heun averaging two stages).
+/// The telemetry's times add up to the lap time; each segment's time is the chord `2 ds / (v_i + v_j)` except
+/// across the located apexes the lap follows (`solver::apex`: there the time along the braking and traction
+/// curves through the apex, a fraction of a millisecond from the chord) and its located braking points
+/// (`solver::brake_point`: the two pieces either side of the speed's peak); sectors add up; the acceleration at
+/// every point stays inside the friction ellipse of the envelope at that speed (1 % allowance: telemetry `ax`
+/// is the mean over a 1 m segment whose ends are each inside their own envelope, Heun averaging two stages).
 #[test]
 fn telemetry_is_consistent_and_inside_the_envelope() {
     let track = oschersleben(1.0);
@@ -45,12 +48,43 @@ fn telemetry_is_consistent_and_inside_the_envelope() {
     let tel = solver.telemetry().unwrap();
     let n = tel.len();
     let ds = track.step_m();
-    let sum_dt: f64 = (0..n)
-        .map(|i| 2.0 * ds / (tel.v_mps[i] + tel.v_mps[(i + 1) % n]))
-        .sum();
-    assert!((sum_dt - lap.lap_time_s).abs() < 1e-9 * lap.lap_time_s);
-    let last = tel.t_s[n - 1] + 2.0 * ds / (tel.v_mps[n - 1] + tel.v_mps[0]);
+    let chord = |i: usize| 2.0 * ds / (tel.v_mps[i] + tel.v_mps[(i + 1) % n]);
+    let last = tel.t_s[n - 1] + chord(n - 1);
     assert!((last - lap.lap_time_s).abs() < 1e-9);
+    let off_chord: Vec<(usize, f64)> = (0..n - 1)
+        .map(|i| (i, tel.t_s[i + 1] - tel.t_s[i] - chord(i)))
+        .filter(|(_, d)| d.abs() > 1e-12)
+        .collect();
+    let total: f64 = off_chord.iter().map(|(_, d)| d).sum();
+    println!(
+        "{} cells off the chord (located apexes and braking points), {:+.3} ms in total",
+        off_chord.len(),
+        total * 1e3
+    );
+    let apexes = off_chord
+        .iter()
+        .filter(|(i, _)| track.apexes().iter().any(|a| a.point_before(n) == *i))
+        .count();
+    assert!(apexes > 0 && apexes <= track.apexes().len());
+    for (i, d) in &off_chord {
+        let at_apex = track.apexes().iter().any(|a| a.point_before(n) == *i);
+        if at_apex {
+            // Along the two curves the speed dips to the apex's between the points: never faster than the
+            // chord.
+            assert!(
+                *d >= 0.0 && *d < 2e-4,
+                "apex cell {i}: {d:+e} s off the chord"
+            );
+        } else {
+            // A braking point: the speed peaks between the points, where the car stops accelerating and
+            // brakes (the cell before it accelerates, the one after it slows), so faster than the chord.
+            let v = &tel.v_mps;
+            assert!(
+                *d < 0.0 && *d > -5e-4 && v[*i] > v[i - 1] && v[i + 2] < v[i + 1],
+                "cell {i}: {d:+e} s off the chord, neither an apex nor a braking point"
+            );
+        }
+    }
     let sectors: f64 = tel.summary.sector_times_s.iter().sum();
     assert!((sectors - lap.lap_time_s).abs() < 1e-9);
 
@@ -459,8 +493,8 @@ fn telemetry_records_what_the_solver_did() {
 }
 
 /// A speed cap below every corner limit holds the car at it all the way round: the lap is the length over the
-/// cap, exactly, and the telemetry's sectors add up to it. (Written for the located apex's review, which
-/// found its cells' times swapped in under a user's cap; it holds for any rule of a cell's time.)
+/// cap, exactly, with the located apexes' cells too (a cap is not a curve through an apex), and the telemetry
+/// and the sectors add up to it.
 #[test]
 fn a_uniform_speed_cap_laps_at_the_cap() {
     let track = oschersleben(1.0);

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::passes::{self, DriveState, Forward, Pass};
-use super::{segment_time_sum, LapSolver};
+use super::{brake_point, segment_time_sum, LapSolver};
 use crate::error::{Error, Result};
 
 /// A lap from a grid slot.
@@ -103,7 +103,15 @@ impl LapSolver<'_> {
         for (v, &uf) in speeds.iter_mut().zip(&self.ws.u_fwd) {
             *v = uf.sqrt();
         }
-        time += segment_time_sum(&speeds, arrival.sqrt(), ds);
+        time += segment_time_sum(&speeds, arrival.sqrt(), ds)
+            + self.ws.apex.correction(&self.ws.u_fwd, &speeds, ds)
+            + brake_point::BrakePoints::correction(
+                &self.ws.u_fwd,
+                &self.ws.u_bwd,
+                &self.ws.u_lim,
+                &speeds,
+                ds,
+            );
         self.ws.u_aux = speeds;
         force_sum += self.force_sum_n(&self.ws.u_fwd, |u| u, arrival);
         if !time.is_finite() {

@@ -42,10 +42,17 @@ macro_rules! pass_data {
             ds: $s.track.step_m(),
             shares: $s.shares,
             departures: &$s.ws.departures,
+            sub: $crate::solver::passes::SubCells {
+                exit: &$s.ws.apex.exit,
+                entry: &$s.ws.apex.entry,
+                kappa: &$s.ws.apex.kappa,
+            },
         }
     };
 }
 
+mod apex;
+mod brake_point;
 mod corner;
 mod grid;
 mod passes;
@@ -131,6 +138,10 @@ pub struct Workspace {
     /// solve (0: not yet, 1: the best gear, 2: the next one up; `passes::Forward::depart`): the passes
     /// run several times a lap (periodicity, the chunks' stitch) and the choice depends on the point only.
     departures: Vec<std::cell::Cell<u8>>,
+    /// The located apexes: caps, cells' times, sub-stepped cells.
+    apex: apex::ApexWork,
+    /// The located braking points of the last solved lap.
+    brake: brake_point::BrakePoints,
 }
 
 impl Workspace {
@@ -251,6 +262,16 @@ impl<'a> LapSolver<'a> {
             *g = G_MPS2 * s;
         }
         corner::refine_apexes(&mut ws.u_corner, &mut ws.kappa_abs, track.apex_exact());
+        let top = tables.envelope().top_speed_mps();
+        ws.apex.locate(
+            track,
+            &tables.pass_tables(shares.traction(), shares.brake()),
+            &ws.kappa_abs,
+            &ws.g_sin,
+            1.0 / shares.grip(),
+            top * top,
+            &mut ws.u_corner,
+        );
         ws.u_lim.copy_from_slice(&ws.u_corner);
         Self {
             track,
@@ -291,7 +312,9 @@ impl<'a> LapSolver<'a> {
     pub fn corner_speeds_mps(&self) -> Vec<f64> {
         self.ws.u_corner.iter().map(|u| u.sqrt()).collect()
     }
-    /// Corner-limit squared speed at each point (m²/s²), before any caps.
+    /// Corner-limit squared speed at each point (m²/s²), before any caps: the steady limit at the point's
+    /// corner-limit curvature, and beside each located apex the braking and traction curves through it
+    /// ([`apex`]; so a corner's lowest value here is the lower of those two, next to the apex).
     pub fn corner_limits_m2ps2(&self) -> &[f64] {
         &self.ws.u_corner
     }
@@ -444,7 +467,15 @@ impl<'a> LapSolver<'a> {
             Start::Flying => self.ws.v[0],
             Start::Standing => arrival.min(self.ws.u_bwd[0]).sqrt(),
         };
-        let time = segment_time_sum(&self.ws.v, self.v_end, ds);
+        let time = segment_time_sum(&self.ws.v, self.v_end, ds)
+            + self.ws.apex.follow(&self.ws.u_fwd, &self.ws.v, ds)
+            + self.ws.brake.locate(
+                &self.ws.u_fwd,
+                &self.ws.u_bwd,
+                &self.ws.u_lim,
+                &self.ws.v,
+                ds,
+            );
         if !time.is_finite() {
             // A segment with both ends at rest (a NaN cannot arise: every u is clamped to ≥ 0).
             let stop = (0..n).find(|&i| {
@@ -479,7 +510,13 @@ impl<'a> LapSolver<'a> {
     /// replaying the pass to record the gears and pedals: what a study needs of a lap.
     pub fn sector_times_s(&self) -> Result<Vec<f64>> {
         let lap = self.last.ok_or(Error::NoLapSolved)?;
-        let t_s = telemetry::point_times_s(&self.ws.v, self.v_end, self.track.step_m());
+        let t_s = telemetry::point_times_s(
+            &self.ws.v,
+            self.v_end,
+            self.track.step_m(),
+            &self.ws.apex.active,
+            &self.ws.brake.active,
+        );
         Ok(telemetry::sector_times(self.track, &t_s, lap.lap_time_s))
     }
 

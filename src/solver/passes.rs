@@ -31,9 +31,11 @@
 
 use std::cell::Cell;
 
+use super::apex::CELL_SUBSTEPS;
 use super::tables::{clamp_to_cap, PassTables, Tables};
 use super::SHIFT_HYSTERESIS;
 use crate::numerics::table::keep_branch;
+use crate::track::APEX_SUBSTEPS;
 
 /// Most chunks a pass is cut into.
 const MAX_CHUNKS: usize = 64;
@@ -70,6 +72,29 @@ pub(super) struct PassData<'a> {
     pub shares: crate::vehicle::Shares,
     /// The traction pass's choices on leaving the corner limits, per point (see [`Forward::depart`]).
     pub departures: &'a [Cell<u8>],
+    /// The cells next to the apexes, integrated in sub-steps ([`super::apex`]).
+    pub sub: SubCells<'a>,
+}
+
+/// The cells next to the located apexes that the passes integrate in [`CELL_SUBSTEPS`] sub-steps with the
+/// spline's curvature ([`super::apex::ApexWork`]).
+#[derive(Clone, Copy)]
+pub(super) struct SubCells<'a> {
+    /// Per point: 1 + the index in `kappa` of the traction step's cell from it, 0 for none.
+    pub exit: &'a [u32],
+    /// Per point: 1 + the index in `kappa` of the braking step's cell from it, 0 for none.
+    pub entry: &'a [u32],
+    /// `|κ|` / grip share at the middle of each cell.
+    pub kappa: &'a [f64],
+}
+
+impl SubCells<'_> {
+    /// The curvatures at the ends of the sub-steps of cell `cell` (1-based index into `kappa`), in the order
+    /// of travel, from `first` at its start to `last` at its end.
+    #[inline(always)]
+    fn cell(&self, cell: u32, first: f64, last: f64) -> [f64; CELL_SUBSTEPS + 1] {
+        [first, self.kappa[cell as usize - 1], last]
+    }
 }
 
 /// What the steps read, for one pass: the envelope's tables and the per-point data, every slice `n` long (so
@@ -88,6 +113,7 @@ pub(super) struct View<'a> {
     /// off inside that choice's own look-ahead.
     decide: bool,
     departures: &'a [Cell<u8>],
+    sub: SubCells<'a>,
 }
 
 impl<'a> View<'a> {
@@ -102,6 +128,11 @@ impl<'a> View<'a> {
             hold: true,
             decide: true,
             departures: &d.departures[..n],
+            sub: SubCells {
+                exit: &d.sub.exit[..n],
+                entry: &d.sub.entry[..n],
+                kappa: d.sub.kappa,
+            },
         }
     }
 
@@ -350,6 +381,17 @@ impl SubSteps<'_, '_> {
         end.max(0.0)
     }
 
+    /// A step of `h` metres from `u0` in [`CELL_SUBSTEPS`] Heun sub-steps, with the curvatures `kappa` at
+    /// their ends (the step's two ends and its middle), drive share `share`. Off the hot path.
+    #[cold]
+    #[inline(never)]
+    fn substeps(&self, u0: f64, kappa: &[f64; CELL_SUBSTEPS + 1], share: f64, h: f64) -> f64 {
+        let hs = h / CELL_SUBSTEPS as f64;
+        kappa
+            .windows(2)
+            .fold(u0, |u, w| self.heun(u, [w[0], w[1]], share, hs))
+    }
+
     /// `h` metres from `u0`, the drive off for the first `shift_s` seconds (at the speed of `u0`) and on for
     /// the rest, each part one Heun step: the end, and the shift time left at it.
     fn coast_then_drive(&self, u0: f64, kappa: [f64; 2], h: f64, shift_s: f64) -> (f64, f64) {
@@ -364,6 +406,105 @@ impl SubSteps<'_, '_> {
             let um = self.heun(u0, [kappa[0], km], 0.0, coast);
             (self.heun(um, [km, kappa[1]], 1.0, h - coast), 0.0)
         }
+    }
+}
+
+/// The end of a traction step of `ds` metres from `u0` across which the force law's limit changes side (the
+/// tyres' and the engine's limits cross: a kink in the acceleration). One Heun step averages the lesser limit
+/// at the two ends, which cuts the kink's corner by an amount that depends on where in the cell it falls, and
+/// so on the driver's shares (at 2 m the largest part of the lap's aliasing over the traction share, 0.56 ms
+/// peak to peak over 0.90–1.00; docs/ENGINEERING.md, the fourth and fifth sessions of 1 December). Here each
+/// side's acceleration is taken linear over the cell, through its values at the start (`a1`, the lesser, and
+/// `other1`) and at the step's end (from the ends `end`, the lesser side's, and `other_end` the Heun step
+/// would give on either side): they cross at `φ` of the cell, and the mean of the lesser is the trapezoid of
+/// the starting side up to `φ` and of the ending side after it (the mean of the minimum of two straight
+/// lines, exact for them; Heun's trapezoid is the case `φ` = 0 or 1). No further evaluation of the force law.
+#[cold]
+#[inline(never)]
+fn switch_cell_end(u0: f64, a1: f64, other1: f64, end: f64, other_end: f64, ds: f64) -> f64 {
+    // The accelerations at the end: `end = u0 + (a1 + a2) ds` for either side.
+    let to_accel = |e: f64| (e - u0) / ds - a1;
+    // The starting side (A: lesser at the start) and the ending side (B: lesser at the end).
+    let (a_start, b_start) = (a1, other1);
+    let (a_end, b_end) = (to_accel(other_end), to_accel(end));
+    let (gap_start, gap_end) = (b_start - a_start, a_end - b_end);
+    if !(gap_start >= 0.0 && gap_end > 0.0) {
+        return end;
+    }
+    let phi = gap_start / (gap_start + gap_end);
+    let at_kink = a_start + phi * (a_end - a_start);
+    u0 + (phi * (a_start + at_kink) + (1.0 - phi) * (at_kink + b_end)) * ds
+}
+
+/// One braking Heun step of `h` metres against travel from `u0` (curvatures `kappa` at its two ends, `g_sin`
+/// of the segment), its predictor clamped to `cap`, its end solved implicitly near the lateral limit
+/// ([`super::tables::BrakingAt::step_end`]): the braking pass's step.
+fn braking_heun(
+    tab: &PassTables<'_>,
+    u0: f64,
+    kappa: [f64; 2],
+    g_sin: f64,
+    h: f64,
+    cap: f64,
+) -> f64 {
+    let d1 = tab.braking_at(u0).decel_mps2(u0, kappa[0], g_sin);
+    let up = clamp_to_cap(u0 + d1 * (2.0 * h), cap).0;
+    tab.braking_at(up).step_end(u0, d1, up, kappa[1], g_sin, h)
+}
+
+/// A braking step of `h` metres from `u0` in [`CELL_SUBSTEPS`] Heun sub-steps ([`braking_heun`]), with the
+/// curvatures `kappa` at their ends in the order of the step (against travel). Off the hot path.
+#[cold]
+#[inline(never)]
+fn braking_substeps_in_cell(
+    tab: &PassTables<'_>,
+    u0: f64,
+    kappa: &[f64; CELL_SUBSTEPS + 1],
+    g_sin: f64,
+    h: f64,
+    cap: f64,
+) -> f64 {
+    let hs = h / CELL_SUBSTEPS as f64;
+    kappa.windows(2).fold(u0, |u, w| {
+        braking_heun(tab, u, [w[0], w[1]], g_sin, hs, cap)
+    })
+}
+
+/// A curve through a located apex from its squared speed `u0`, over `dist` metres in [`APEX_SUBSTEPS`]
+/// sub-steps with the curvatures `kappa` at their ends (from the apex): back along the braking curve
+/// (`braking`), or on along the traction curve (the car in its best gear at the apex, full drive). Its end and
+/// the time along it (s).
+pub(super) fn apex_curve(
+    tab: &PassTables<'_>,
+    u0: f64,
+    kappa: &[f64; APEX_SUBSTEPS + 1],
+    g_sin: f64,
+    dist: f64,
+    braking: bool,
+) -> (f64, f64) {
+    let sub = SubSteps {
+        tab,
+        gear: tab.forward_at(u0).gear(),
+        g_sin,
+        cap: f64::INFINITY,
+    };
+    let hs = dist / APEX_SUBSTEPS as f64;
+    kappa.windows(2).fold((u0, 0.0), |(u, t), w| {
+        let e = if braking {
+            braking_heun(tab, u, [w[0], w[1]], g_sin, hs, f64::INFINITY)
+        } else {
+            sub.heun(u, [w[0], w[1]], 1.0, hs)
+        };
+        (e, t + sub_time(u, e, hs))
+    })
+}
+
+/// The time of `h` metres from squared speed `u0` to `u1` at constant acceleration (0 for `h = 0`).
+fn sub_time(u0: f64, u1: f64, h: f64) -> f64 {
+    if h > 0.0 {
+        2.0 * h / (u0.sqrt() + u1.sqrt())
+    } else {
+        0.0
     }
 }
 
@@ -439,6 +580,9 @@ impl Pass for Forward {
         let mut j = [0usize; L];
         let (mut cap, mut g_sin, mut share) = ([0.0; L], [0.0; L], [0.0; L]);
         let (mut a1, mut up) = ([0.0; L], [0.0; L]);
+        // Whether the tyres (not the engine) set `a1`, and the other side's limit there.
+        let mut tyre1 = [false; L];
+        let mut other1 = [0.0; L];
         let mut held = [false; L];
         // Whether the step starts at a cap, and its gear there: a step that leaves the cap is a departure.
         let (mut from_cap, mut gear0) = ([false; L], [0u8; L]);
@@ -454,7 +598,11 @@ impl Pass for Forward {
             let s = &mut st[l];
             // Pinned, and the step certainly ends at the next cap (along a braking profile): no evaluation.
             // The state stays pinned; its gear is set by the next step that evaluates.
-            held[l] = d.hold && s.pinned && tab.forward_step_reaches(u[l], cap[l], g_sin[l], ds);
+            // (Not in a cell next to an apex: its sub-steps are not covered by the bound's one-step proof.)
+            held[l] = d.hold
+                && s.pinned
+                && d.sub.exit[ii] == 0
+                && tab.forward_step_reaches(u[l], cap[l], g_sin[l], ds);
             if held[l] {
                 keep_branch();
                 s.shift_left_s = 0.0;
@@ -464,7 +612,8 @@ impl Pass for Forward {
                 let at = tab.forward_at(u[l]);
                 share[l] = engage(&tab, s, at.gear(), u[l], ds, h);
                 gear0[l] = s.gear;
-                a1[l] = at.accel_mps2(u[l], ka, g_sin[l], share[l], s.gear);
+                (a1[l], tyre1[l], other1[l]) =
+                    at.accel_limit_mps2(u[l], ka, g_sin[l], share[l], s.gear);
                 up[l] = clamp_to_cap(u[l] + a1[l] * ds2, cap[l]).0;
             }
         });
@@ -474,9 +623,31 @@ impl Pass for Forward {
                 u[l] = cap[l];
             } else {
                 let kb = d.kappa_abs[j[l]];
-                let end = tab.forward_at(up[l]).step_end(
-                    u[l], a1[l], up[l], kb, g_sin[l], share[l], ds, st[l].gear,
-                );
+                let cell = if d.decide { d.sub.exit[i[l]] } else { 0 };
+                let end = if cell == 0 {
+                    let (end, tyre2, other_end) = tab.forward_at(up[l]).step_end_limit(
+                        u[l], a1[l], up[l], kb, g_sin[l], share[l], ds, st[l].gear,
+                    );
+                    if tyre2 != tyre1[l] && share[l] == 1.0 {
+                        // The limit changes side inside the cell (at a corner's exit, the tyres hand over
+                        // to the engine): the acceleration has a kink there, which one step integrates by
+                        // where it falls.
+                        keep_branch();
+                        switch_cell_end(u[l], a1[l], other1[l], end, other_end, ds)
+                    } else {
+                        end
+                    }
+                } else {
+                    // Next to an apex: sub-steps with the spline's curvature.
+                    let sub = SubSteps {
+                        tab: &tab,
+                        gear: st[l].gear,
+                        g_sin: g_sin[l],
+                        cap: cap[l],
+                    };
+                    let k = d.sub.cell(cell, d.kappa_abs[i[l]], kb);
+                    sub.substeps(u[l], &k, share[l], ds)
+                };
                 let s = &mut st[l];
                 let mut uj;
                 (uj, s.pinned) = clamp_to_cap(end, cap[l]);
@@ -727,7 +898,15 @@ impl Pass for Backward {
         });
         each_lane!(L, l => {
             let kb = d.kappa_abs[j[l]];
-            let end = tab.braking_at(up[l]).step_end(u[l], d1[l], up[l], kb, g_sin[l], ds);
+            let cell = d.sub.entry[i[l]];
+            let end = if cell == 0 {
+                tab.braking_at(up[l]).step_end(u[l], d1[l], up[l], kb, g_sin[l], ds)
+            } else {
+                // Next to an apex: sub-steps with the spline's curvature (the cell read against travel).
+                let mut k = d.sub.cell(cell, kb, d.kappa_abs[i[l]]);
+                k.reverse();
+                braking_substeps_in_cell(&tab, u[l], &k, g_sin[l], ds, cap[l])
+            };
             (u[l], st[l]) = clamp_to_cap(end, cap[l]);
             i[l] = j[l];
         });
@@ -1159,8 +1338,10 @@ pub(super) fn replay_forward(
     let mut i = pass.index(0);
     for _ in 0..n {
         let j = pass.next(i);
-        let held =
-            v.hold && st.pinned && v.tab.forward_step_reaches(u, v.u_lim[j], v.g_sin[i], v.ds);
+        let held = v.hold
+            && st.pinned
+            && v.sub.exit[i] == 0
+            && v.tab.forward_step_reaches(u, v.u_lim[j], v.g_sin[i], v.ds);
         let best = v.tab.forward_at(u).gear();
         let (gear, drive_share) = if held {
             (best, 1.0)

@@ -3,14 +3,14 @@
 //! the bounds that let the passes take provably pinned steps without evaluating them.
 //!
 //! They are a layout of [`Envelope`]'s nodes for the passes, not a second model: every acceleration goes
-//! through the force law of [`crate::vehicle::envelope`] ([`forward_accel_mps2`], [`braking_decel_mps2`]).
+//! through the force law of [`crate::vehicle::envelope`] ([`forward_accel_mps2`](crate::vehicle::envelope::forward_accel_mps2), [`braking_decel_mps2`]).
 //! Table cells are found with [`cell_of`] (no float-to-integer conversion on the loop-carried chain).
 
 use serde::Serialize;
 
 use crate::numerics::table::{cell_from_zero, cell_of, keep_branch};
 use crate::vehicle::envelope::{
-    braking_decel_mps2, forward_accel_mps2, implicit_ellipse_end, IMPLICIT_USAGE,
+    braking_decel_mps2, forward_accel_limit_mps2, implicit_ellipse_end, IMPLICIT_USAGE,
 };
 use crate::vehicle::{Envelope, EnvelopeNode};
 
@@ -507,11 +507,26 @@ impl ForwardAt<'_> {
         share: f64,
         gear: u8,
     ) -> f64 {
+        self.accel_limit_mps2(u_m2ps2, kappa_abs, g_sin, share, gear)
+            .0
+    }
+
+    /// [`Self::accel_mps2`], whether the tyres (not the engine) set it, and the other side's limit
+    /// ([`forward_accel_limit_mps2`]).
+    #[inline(always)]
+    pub(crate) fn accel_limit_mps2(
+        &self,
+        u_m2ps2: f64,
+        kappa_abs: f64,
+        g_sin: f64,
+        share: f64,
+        gear: u8,
+    ) -> (f64, bool, f64) {
         let (e, t) = (self.e, self.t);
         let f = |q: usize| e.val[q] + t * e.dif[q];
         let [drive, rot] = self.drive_terms(gear);
         // (capacity × share) first: off the chain through the square root, and exact for a share of 1.
-        forward_accel_mps2(
+        forward_accel_limit_mps2(
             f(0),
             f(1) * self.traction,
             drive,
@@ -564,6 +579,26 @@ impl ForwardAt<'_> {
         ds: f64,
         gear: u8,
     ) -> f64 {
+        self.step_end_limit(u_i, a1, up, kappa_abs, g_sin, share, ds, gear)
+            .0
+    }
+
+    /// [`Self::step_end`], whether the tyres (not the engine) limit the step at its end, and the end the other
+    /// side would give: the force law's sides at the predictor ([`Self::accel_limit_mps2`]), or near the
+    /// lateral limit, where the end is solved implicitly, the side whose end is the lesser.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn step_end_limit(
+        &self,
+        u_i: f64,
+        a1: f64,
+        up: f64,
+        kappa_abs: f64,
+        g_sin: f64,
+        share: f64,
+        ds: f64,
+        gear: u8,
+    ) -> (f64, bool, f64) {
         let (e, t) = (self.e, self.t);
         let f = |q: usize| e.val[q] + t * e.dif[q];
         let q = kappa_abs * f(0);
@@ -580,12 +615,13 @@ impl ForwardAt<'_> {
             );
             let engine = u_i + (a1 + (share * drive - load * rot)) * ds;
             if engine < tyre {
-                engine
+                (engine, false, tyre)
             } else {
-                tyre
+                (tyre, true, engine)
             }
         } else {
-            u_i + (a1 + self.accel_mps2(up, kappa_abs, g_sin, share, gear)) * ds
+            let (a2, limit, other) = self.accel_limit_mps2(up, kappa_abs, g_sin, share, gear);
+            (u_i + (a1 + a2) * ds, limit, u_i + (a1 + other) * ds)
         }
     }
 }

@@ -109,7 +109,13 @@ impl Telemetry {
                 "the telemetry's replay of the traction pass differs from the solved lap".into(),
             ));
         }
-        let t_s = point_times_s(&v, solver.v_end, ds);
+        let t_s = point_times_s(
+            &v,
+            solver.v_end,
+            ds,
+            &solver.ws.apex.active,
+            &solver.ws.brake.active,
+        );
         let mut ax = Vec::with_capacity(n);
         let mut throttle = Vec::with_capacity(n);
         let mut brake = Vec::with_capacity(n);
@@ -217,15 +223,33 @@ pub fn slowest_corners(s: &[f64], v: &[f64], skip: usize, count: usize) -> Vec<(
 }
 
 /// The time at each point of a speed profile `v` (m/s; `v_end` after the last point), from 0 at the first:
-/// `t_{i+1} = t_i + 2 ds / (v_i + v_{i+1})`, as the telemetry accumulates it.
-pub(super) fn point_times_s(v: &[f64], v_end: f64, ds: f64) -> Vec<f64> {
+/// `t_{i+1} = t_i + 2 ds / (v_i + v_{i+1})`, except across the located apexes the lap followed (`apex_cells`:
+/// the cell's first point and its time, in the order of the points; [`super::apex`]) and its located braking
+/// points (`brake_cells`, the same; [`super::brake_point`]).
+pub(super) fn point_times_s(
+    v: &[f64],
+    v_end: f64,
+    ds: f64,
+    apex_cells: &[(usize, f64)],
+    brake_cells: &[(usize, f64)],
+) -> Vec<f64> {
     let n = v.len();
     let mut t = 0.0;
+    let mut cells = apex_cells.iter().peekable();
+    let mut brakes = brake_cells.iter().peekable();
     (0..n)
         .map(|i| {
             let t_i = t;
-            let vj = if i + 1 == n { v_end } else { v[i + 1] };
-            t += 2.0 * ds / (v[i] + vj);
+            t += match cells
+                .next_if(|c| c.0 == i)
+                .or_else(|| brakes.next_if(|c| c.0 == i))
+            {
+                Some(&(_, dt)) => dt,
+                None => {
+                    let vj = if i + 1 == n { v_end } else { v[i + 1] };
+                    2.0 * ds / (v[i] + vj)
+                }
+            };
             t_i
         })
         .collect()

@@ -14,6 +14,7 @@
 //! estimating a vertex between points. The point keeps its own curvature for the dynamics (the lateral
 //! demand of the steps either side): the geometry stays exact, only the cell's speed limit is its lowest.
 
+use super::{Apex, APEX_SUBSTEPS};
 use crate::numerics::spline::PeriodicSpline;
 
 /// Gauss–Legendre nodes and weights on [−1, 1], five points (exact for polynomials of degree 9; Abramowitz &
@@ -48,6 +49,8 @@ pub(super) struct Sampled {
     pub apex_curvature_1pm: Vec<f64>,
     /// The cell holds a local maximum of `|κ|`, carried by `apex_curvature_1pm`.
     pub apex_exact: Vec<bool>,
+    /// The geometry around each exact peak ([`Apex`]), in the order of their points.
+    pub apexes: Vec<Apex>,
     /// Arc length of the loop (m).
     pub length_m: f64,
     /// Where the path degenerates, if it does: the arc length (m) of the first sample whose `|r'|` vanishes
@@ -94,6 +97,35 @@ impl Path<'_> {
         self.curvature(*hint, t).abs()
     }
 
+    /// The parameter at arc length `s` (m from the first knot) in segment `k` (`s_knot[k] ≤ s ≤ s_knot[k + 1]`,
+    /// the knots' arc lengths): Newton on the arc length from the segment's start, `s(t) − s = 0`, `s' = |r'|`.
+    fn param_at(&self, s_knot: &[f64], k: usize, s: f64) -> f64 {
+        let (t0, h) = self.sp.segment_span(k);
+        let target = s - s_knot[k];
+        let mut t = t0 + h * target / (s_knot[k + 1] - s_knot[k]);
+        let mut at = self.arc(k, t0, t);
+        for _ in 0..8 {
+            let dt = (target - at) / self.speed(k, t);
+            let t_new = (t + dt).clamp(t0, t0 + h);
+            at += self.arc(k, t, t_new);
+            t = t_new;
+            if dt.abs() <= 1e-13 * h {
+                break;
+            }
+        }
+        t
+    }
+
+    /// `|κ|` at arc length `s` anywhere on the loop (wrapped into `[0, length)`; `s_knot` as in
+    /// [`Self::param_at`], closed by the loop's length).
+    fn abs_curvature_at_s(&self, s_knot: &[f64], s: f64) -> f64 {
+        let length = s_knot[s_knot.len() - 1];
+        let s = s.rem_euclid(length);
+        let m = s_knot.len() - 1;
+        let k = (s_knot.partition_point(|&x| x <= s).max(1) - 1).min(m - 1);
+        self.curvature(k, self.param_at(s_knot, k, s)).abs()
+    }
+
     fn wrap(&self, t: f64) -> f64 {
         let (t0, p) = (self.sp.knots()[0], self.sp.period());
         t0 + (t - t0).rem_euclid(p)
@@ -124,6 +156,7 @@ pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Sampled {
         curvature_1pm: Vec::with_capacity(n),
         apex_curvature_1pm: Vec::new(),
         apex_exact: vec![false; n],
+        apexes: Vec::new(),
         length_m,
         degenerate_at_m: None,
     };
@@ -133,20 +166,7 @@ pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Sampled {
         while k + 1 < m && s_knot[k + 1] <= s {
             k += 1;
         }
-        let (t0, h) = sp.segment_span(k);
-        // Newton on the arc length from the segment's start: s(t) − s = 0, s' = |r'|.
-        let target = s - s_knot[k];
-        let mut t = t0 + h * target / (s_knot[k + 1] - s_knot[k]);
-        let mut at = path.arc(k, t0, t);
-        for _ in 0..8 {
-            let dt = (target - at) / path.speed(k, t);
-            let t_new = (t + dt).clamp(t0, t0 + h);
-            at += path.arc(k, t, t_new);
-            t = t_new;
-            if dt.abs() <= 1e-13 * h {
-                break;
-            }
-        }
+        let t = path.param_at(&s_knot, k, s);
         let [x1, y1, x2, y2] = path.derivatives(k, t);
         out.t.push(t);
         out.x_m.push(sp.eval(0, k, t)[0]);
@@ -179,6 +199,8 @@ pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Sampled {
         .map(|&t| path.abs_curvature_at(t, &mut hint))
         .collect();
     let period = sp.period();
+    // The arc length of the peak each exact point carries.
+    let mut peak_s = vec![f64::NAN; n];
     for j in 0..q {
         let (p, nx) = ((j + q - 1) % q, (j + 1) % q);
         if !(vals[j] > vals[p] && vals[j] >= vals[nx]) {
@@ -208,9 +230,65 @@ pub(super) fn sample(sp: &PeriodicSpline, has_z: bool, n: usize) -> Sampled {
         if kappa.abs() > out.apex_curvature_1pm[i].abs() {
             out.apex_curvature_1pm[i] = kappa;
             out.apex_exact[i] = true;
+            peak_s[i] = s_peak;
         }
     }
+    out.apexes = (0..n)
+        .filter(|&i| out.apex_exact[i])
+        .map(|i| {
+            apex_geometry(
+                &path,
+                &s_knot,
+                i,
+                step,
+                peak_s[i],
+                out.apex_curvature_1pm[i],
+            )
+        })
+        .collect();
     out
+}
+
+/// The geometry the solver's located apex needs around the exact peak carried by point `i` (at arc length
+/// `s_peak`, curvature `kappa_peak`), from the spline itself: the peak's offset from the point, `|κ|` on
+/// [`APEX_SUBSTEPS`] equal steps from the peak back to the point before it and on to the point after it, and
+/// at the middle of the cells either side of the peak's cell.
+fn apex_geometry(
+    path: &Path<'_>,
+    s_knot: &[f64],
+    i: usize,
+    step: f64,
+    s_peak: f64,
+    kappa_peak: f64,
+) -> Apex {
+    let length = s_knot[s_knot.len() - 1];
+    let s_i = i as f64 * step;
+    let mut offset_m = s_peak - s_i;
+    if offset_m > 0.5 * length {
+        offset_m -= length;
+    } else if offset_m < -0.5 * length {
+        offset_m += length;
+    }
+    // The points either side of the peak, as offsets from point i.
+    let before = if offset_m >= 0.0 { 0.0 } else { -step };
+    let after = before + step;
+    let m = APEX_SUBSTEPS as f64;
+    let k_at = |x: f64| path.abs_curvature_at_s(s_knot, s_i + x);
+    let mut entry = [kappa_peak.abs(); APEX_SUBSTEPS + 1];
+    let mut exit = entry;
+    for k in 1..=APEX_SUBSTEPS {
+        let f = k as f64 / m;
+        entry[k] = k_at(offset_m + f * (before - offset_m));
+        exit[k] = k_at(offset_m + f * (after - offset_m));
+    }
+    let cells = [k_at(before - 0.5 * step), k_at(after + 0.5 * step)];
+    Apex {
+        point: i,
+        offset_m,
+        entry_abs_kappa_1pm: entry,
+        exit_abs_kappa_1pm: exit,
+        cells_mid_abs_kappa_1pm: cells,
+    }
 }
 
 /// Signed curvature from `(x', y', x'', y'')`: `(x'y'' − y'x'') / (x'² + y'²)^{3/2}`.

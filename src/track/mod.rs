@@ -35,7 +35,7 @@ pub const MIN_STEP_M: f64 = 0.01;
 /// Most points a track may have (memory and time stay bounded: 2 million points is 0.01 m on 20 km).
 pub const MAX_POINTS: usize = 2_000_000;
 /// Grid on which a centreline is smoothed (m), whatever the lap step: the path is then the same at every
-/// step. A quarter of the default 1 m step, so that the cubic spline through the smoothed points has small
+/// step. A quarter of a 1 m step, so that the cubic spline through the smoothed points has small
 /// curvature kinks at its knots and few of them fall on the lap's points (on a 1 m grid every point of a 1 m
 /// lap sat on one: 9.4 ms slow); 1/80 of the default 20 m wavelength. For wavelengths above 20 m the grid
 /// grows with them ([`SMOOTHING_POINTS_PER_WAVELENGTH`]).
@@ -48,10 +48,47 @@ pub const SMOOTHING_POINTS_PER_WAVELENGTH: f64 = 80.0;
 /// Longest allowed step (m): coarser steps cannot represent a hairpin.
 pub const MAX_STEP_M: f64 = 10.0;
 
+/// Sub-steps from a located apex to each of the points either side of it ([`Apex`]).
+pub const APEX_SUBSTEPS: usize = 6;
+
+/// The geometry around one corner apex between the points, from the spline: what the solver needs to place the
+/// apex where it is, not at the nearest point (`solver::apex`). The apex is an exact local maximum of `|κ|`
+/// (see [`Track::apex_exact`]); its point is the one whose cell holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Apex {
+    /// The point whose cell holds the peak.
+    pub point: usize,
+    /// Arc length of the peak from that point (m), within half a step either way.
+    pub offset_m: f64,
+    /// `|κ|` (1/m) at the peak and at [`APEX_SUBSTEPS`] equal steps from it back to the point before it (the
+    /// last is that point's).
+    pub entry_abs_kappa_1pm: [f64; APEX_SUBSTEPS + 1],
+    /// `|κ|` (1/m) at the peak and at equal steps from it on to the point after it.
+    pub exit_abs_kappa_1pm: [f64; APEX_SUBSTEPS + 1],
+    /// `|κ|` (1/m) at the middle of the cell before the peak's cell (from the point before the point before
+    /// the peak to that point) and of the cell after it.
+    pub cells_mid_abs_kappa_1pm: [f64; 2],
+}
+
+impl Apex {
+    /// The point before the peak (the point itself when the peak is at or after it), on a loop of `n` points;
+    /// the point after it is the next one.
+    pub fn point_before(&self, n: usize) -> usize {
+        if self.offset_m >= 0.0 {
+            self.point
+        } else {
+            (self.point + n - 1) % n
+        }
+    }
+}
+
 /// How a [`Centerline`] is turned into a [`Track`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrackOptions {
-    /// Arc-length step between points (m). Default: `1.0`.
+    /// Arc-length step between points (m). Default: `1.25`, the coarsest step at which the lap and the
+    /// qualifying gaps stay at least as close to the converged solution (a 0.05 m step; gaps against 0.25 m) as
+    /// they were at the 1 m default before the located apexes and the switch cells (issue 14; README,
+    /// "Convergence in the step").
     pub step_m: f64,
     /// Half-power cutoff wavelength of the periodic smoother (m); 0 disables smoothing. Default: `20.0`.
     pub smoothing_wavelength_m: f64,
@@ -60,7 +97,7 @@ pub struct TrackOptions {
 impl Default for TrackOptions {
     fn default() -> Self {
         Self {
-            step_m: 1.0,
+            step_m: 1.25,
             smoothing_wavelength_m: 20.0,
         }
     }
@@ -90,6 +127,8 @@ pub struct Track {
     apex_curvature_1pm: Vec<f64>,
     /// Per point: its cell's curvature peak is exact (see [`Track::apex_exact`]).
     apex_exact: Vec<bool>,
+    /// The geometry around each exact peak (see [`Track::apexes`]).
+    apexes: Vec<Apex>,
     /// Index where each sector after the first starts; empty: three equal thirds.
     sector_starts: Vec<usize>,
 }
@@ -257,6 +296,7 @@ impl Track {
             curvature_1pm: p.curvature_1pm,
             apex_curvature_1pm: p.apex_curvature_1pm,
             apex_exact: p.apex_exact,
+            apexes: p.apexes,
             w_right_m: resample(&s_raw, &closed(centerline.w_right_m()), &chord),
             w_left_m: resample(&s_raw, &closed(centerline.w_left_m()), &chord),
             z_m,
@@ -333,6 +373,11 @@ impl Track {
     /// apexes' limits as they are instead of estimating the vertex between points.
     pub fn apex_exact(&self) -> &[bool] {
         &self.apex_exact
+    }
+    /// The geometry around each exact curvature peak ([`Apex`]), one per point flagged by
+    /// [`Track::apex_exact`], in the order of their points.
+    pub fn apexes(&self) -> &[Apex] {
+        &self.apexes
     }
     /// Distance to the right edge (m).
     pub fn w_right_m(&self) -> &[f64] {

@@ -52,6 +52,34 @@ pub fn forward_accel_mps2(
     g_sin: f64,
     drive_share: f64,
 ) -> f64 {
+    forward_accel_limit_mps2(
+        inv_ay_max_s2pm,
+        ax_traction_mps2,
+        drive_mps2,
+        rot_ratio,
+        resist_mps2,
+        ay_mps2,
+        g_sin,
+        drive_share,
+    )
+    .0
+}
+
+/// [`forward_accel_mps2`], whether the tyres (not the engine) set it, and the other side's limit (m/s²):
+/// where the limit changes side within a step, the acceleration has a kink there, which the step locates
+/// from the two sides' limits at its ends (`solver::passes`, the switch cell).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn forward_accel_limit_mps2(
+    inv_ay_max_s2pm: f64,
+    ax_traction_mps2: f64,
+    drive_mps2: f64,
+    rot_ratio: f64,
+    resist_mps2: f64,
+    ay_mps2: f64,
+    g_sin: f64,
+    drive_share: f64,
+) -> (f64, bool, f64) {
     let load = resist_mps2 + g_sin;
     let engine = drive_share * drive_mps2 - load * rot_ratio;
     // With the drive engaged for a share of the segment, the tyres can pass on only what the drive gives
@@ -65,10 +93,10 @@ pub fn forward_accel_mps2(
     };
     // f64::min(engine, tyre) for numbers.
     if engine < tyre {
-        engine
+        (engine, false, tyre)
     } else {
         keep_branch();
-        tyre
+        (tyre, true, engine)
     }
 }
 
@@ -88,8 +116,12 @@ pub fn braking_decel_mps2(
 
 /// Lateral usage `r = a_y / a_y,max` above which a step's end is solved implicitly
 /// ([`implicit_ellipse_end`]): there `∂a/∂u ∝ r / √(1 − r²)` grows without bound, and an explicit predictor's
-/// error, multiplied by it, dominates the step (at `r = 0.9`, `ds ∂a/∂u` is still a few per cent at 1 m).
-pub const IMPLICIT_USAGE: f64 = 0.9;
+/// error, multiplied by it, dominates the step. The factor `r / √(1 − r²)` is 1 at `r ≈ 0.7` (2.1 at 0.9):
+/// above it the implicit end is taken. At 0.9 the explicit steps between 0.7 and 0.9 left the corner
+/// exits' speeds ~1.5–2 mm/s fast at 1 m (the hairpin at 1,990 m on the centreline, against 0.05 m) once the
+/// switch cells were integrated across their kink, and the centreline 1.8 ms fast; at 0.7 the laps at 2 m and 1 m are within
+/// 0.2 ms of 0.05 m (docs/ENGINEERING.md, 1 December, the fourth session).
+pub const IMPLICIT_USAGE: f64 = 0.7;
 
 /// The end `u` of a trapezoidal step through the friction ellipse, solved exactly: the root `u ≥ b` of
 /// `u = b + w √max(1 − (q u)², 0)`, with `b` the start plus every explicit term, `w = ds × capacity` (the
