@@ -1,5 +1,5 @@
-//! Solver benchmarks: one flying Oschersleben lap at 1 m on a prepared track and car (the hot loop), and
-//! the preparation steps around it.
+//! Solver benchmarks: one flying Oschersleben lap at the default step on a prepared track and car (the hot
+//! loop), and the preparation steps around it.
 
 use std::path::PathBuf;
 
@@ -20,20 +20,20 @@ fn bench_solver(c: &mut Criterion) {
     let env = Envelope::new(&car);
 
     let mut solver = LapSolver::new(&track, &env);
-    c.bench_function("flying_lap_oschersleben_1m", |b| {
+    c.bench_function("flying_lap_oschersleben", |b| {
         b.iter(|| solver.solve(std::hint::black_box(Start::Flying)).unwrap())
     });
-    c.bench_function("flying_lap_oschersleben_1m_sequential_reference", |b| {
+    c.bench_function("flying_lap_oschersleben_sequential_reference", |b| {
         b.iter(|| {
             solver
                 .solve_reference(std::hint::black_box(Start::Flying))
                 .unwrap()
         })
     });
-    c.bench_function("standing_lap_oschersleben_1m", |b| {
+    c.bench_function("standing_lap_oschersleben", |b| {
         b.iter(|| solver.solve(std::hint::black_box(Start::Standing)).unwrap())
     });
-    c.bench_function("corner_limits_oschersleben_1m", |b| {
+    c.bench_function("corner_limits_oschersleben", |b| {
         b.iter(|| LapSolver::new(std::hint::black_box(&track), &env))
     });
     c.bench_function("envelope_table_gt3_cup", |b| {
@@ -72,7 +72,7 @@ fn bench_solver(c: &mut Criterion) {
         })
     });
     group.finish();
-    c.bench_function("track_preparation_oschersleben_1m", |b| {
+    c.bench_function("track_preparation_oschersleben", |b| {
         b.iter(|| Track::new(std::hint::black_box(&centerline), TrackOptions::default()).unwrap())
     });
 }

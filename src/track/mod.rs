@@ -87,7 +87,7 @@ impl Apex {
 pub struct TrackOptions {
     /// Arc-length step between points (m). Default: `1.25`, the coarsest step at which the lap and the
     /// qualifying gaps stay at least as close to the converged solution (a 0.05 m step; gaps against 0.25 m) as
-    /// they were at the 1 m default before the located apexes and the switch cells (issue 14; README,
+    /// they were at the 1 m default before the located apexes, switch cells and braking points (issue 14; README,
     /// "Convergence in the step").
     pub step_m: f64,
     /// Half-power cutoff wavelength of the periodic smoother (m); 0 disables smoothing. Default: `20.0`.
