@@ -623,6 +623,9 @@ impl Pass for Forward {
                 u[l] = cap[l];
             } else {
                 let kb = d.kappa_abs[j[l]];
+                // The gear choice's own look-ahead (`decide` off) steps the cell after an apex's in one step:
+                // the choice compares two gears on the same rule, and the sub-steps there would cost the
+                // look-ahead's chains more than they change it (the located apex's patch, 1 December).
                 let cell = if d.decide { d.sub.exit[i[l]] } else { 0 };
                 let end = if cell == 0 {
                     let (end, tyre2, other_end) = tab.forward_at(up[l]).step_end_limit(

@@ -240,6 +240,12 @@ pub(super) fn point_times_s(
     (0..n)
         .map(|i| {
             let t_i = t;
+            // A followed apex cell is held at its caps, a braking point's cell below the braking profile at
+            // its start: never both (the lap time counts each once).
+            debug_assert!(
+                !(cells.peek().is_some_and(|c| c.0 == i)
+                    && brakes.peek().is_some_and(|c| c.0 == i))
+            );
             t += match cells
                 .next_if(|c| c.0 == i)
                 .or_else(|| brakes.next_if(|c| c.0 == i))
