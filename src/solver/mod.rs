@@ -314,7 +314,7 @@ impl<'a> LapSolver<'a> {
     }
     /// Corner-limit squared speed at each point (m²/s²), before any caps: the steady limit at the point's
     /// corner-limit curvature, and beside each located apex the braking and traction curves through it
-    /// ([`apex`]; so a corner's lowest value here is the lower of those two, next to the apex).
+    /// (`solver::apex`; so a corner's lowest value here is the lower of those two, next to the apex).
     pub fn corner_limits_m2ps2(&self) -> &[f64] {
         &self.ws.u_corner
     }
