@@ -89,8 +89,8 @@ pub(super) struct SubCells<'a> {
 }
 
 impl SubCells<'_> {
-    /// The curvatures at the ends of the sub-steps of cell `cell` (1-based index into `kappa`), in the order
-    /// of travel, from `first` at its start to `last` at its end.
+    /// The curvatures at the ends of the sub-steps of cell `cell` (1-based index into `kappa`) in the order
+    /// of the step, from `first` at its start through the cell's middle to `last` at its end.
     #[inline(always)]
     fn cell(&self, cell: u32, first: f64, last: f64) -> [f64; CELL_SUBSTEPS + 1] {
         [first, self.kappa[cell as usize - 1], last]
@@ -905,9 +905,8 @@ impl Pass for Backward {
             let end = if cell == 0 {
                 tab.braking_at(up[l]).step_end(u[l], d1[l], up[l], kb, g_sin[l], ds)
             } else {
-                // Next to an apex: sub-steps with the spline's curvature (the cell read against travel).
-                let mut k = d.sub.cell(cell, kb, d.kappa_abs[i[l]]);
-                k.reverse();
+                // Next to an apex: sub-steps with the spline's curvature, from this point back to the next.
+                let k = d.sub.cell(cell, d.kappa_abs[i[l]], kb);
                 braking_substeps_in_cell(&tab, u[l], &k, g_sin[l], ds, cap[l])
             };
             (u[l], st[l]) = clamp_to_cap(end, cap[l]);
