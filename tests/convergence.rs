@@ -25,14 +25,17 @@ fn lap_time(step_m: f64, line: &LinePath) -> f64 {
 
 /// The lap converges to the model's own solution as the step shrinks, on the smoothed centreline and on a
 /// line driven as given (TUM's published Oschersleben line, a spline through points ~5 m apart whose
-/// curvature is kinked at every point): against a 0.05 m reference, within 2 ms at 2 m and 0.5 ms at the default
-/// 1.25 m (issue 14's target for the default step is 2 ms), at 1 m, 0.5 m and 0.25 m. Measured (ms, 2 / 1.5 /
-/// 1.25 / 1 / 0.5 / 0.25 m) with the located apexes (`solver::apex`), the switch cells' kink located
-/// (`passes::switch_cell_end`) and the located braking points (`solver::brake_point`): centreline −0.61 /
-/// −0.17 / −0.25 / −0.41 / −0.04 / +0.28, TUM's line +0.27 / +1.06 / −0.16 / −0.05 / +0.22 / +0.13. With the
-/// apexes at the nearest point (before 1 Dec 2026): centreline −6.7 / −0.4 ms at 2 / 1 m, TUM's line −0.4 /
-/// −1.0 ms; before the exact path sampling and cell apexes the line was −58 / −30 / −15 / −7 ms at 2 / 1 /
-/// 0.5 / 0.25 m (first order) and the centreline −16 / −3.1 / −1.4 / −0.5; see `docs/ENGINEERING.md`.
+/// curvature is kinked at every point): against a 0.05 m reference, within 2 ms at 2 m and 1 ms at the default
+/// 1.4 m (issue 14's target for the default step is 2 ms), 0.5 ms at 1 m, 0.5 m and 0.25 m. Measured (ms, 2 /
+/// 1.5 / 1.4 / 1.25 / 1 / 0.5 / 0.25 m) with the located apexes (`solver::apex`), the switch cells' kink
+/// located (`passes::switch_cell_end`), the located braking points (`solver::brake_point`) and the cells timed
+/// through their inner points (`solver::kink`): centreline +1.09 / +0.51 / −0.12 / +0.18 / −0.17 / −0.02 /
+/// +0.28, TUM's line +0.70 / +1.29 / +0.75 / −0.02 / +0.02 / +0.23 / +0.13. Without the timed cells (1 Dec
+/// 2026, the fifth session): centreline −0.61 / −0.17 / −0.79 / −0.25 / −0.41 / −0.04 / +0.28, TUM's line
+/// +0.27 / +1.06 / +0.56 / −0.16 / −0.05 / +0.22 / +0.13. With the apexes at the nearest point (before
+/// 1 Dec 2026): centreline −6.7 / −0.4 ms at 2 / 1 m, TUM's line −0.4 / −1.0 ms; before the exact path
+/// sampling and cell apexes the line was −58 / −30 / −15 / −7 ms at 2 / 1 / 0.5 / 0.25 m (first order) and
+/// the centreline −16 / −3.1 / −1.4 / −0.5; see `docs/ENGINEERING.md`.
 #[test]
 fn oschersleben_lap_converges_as_the_step_halves() {
     let lines = [
@@ -47,7 +50,7 @@ fn oschersleben_lap_converges_as_the_step_halves() {
         let default = TrackOptions::default().step_m;
         let cases = [
             (2.0, 0.002),
-            (default, 0.0005),
+            (default, 0.001),
             (1.0, 0.0005),
             (0.5, 0.0005),
             (0.25, 0.0005),

@@ -18,11 +18,12 @@
 //! ellipse, which changes fastest near the lateral limit), and at a spline's kinked peak it grows like the
 //! square root of the distance: one trapezoidal step with the curvature at its two ends under-integrates it.
 //! The cell after the apex's cell (traction) and the one before it (braking) are therefore integrated in two
-//! sub-steps with the spline's curvature at their middle. At the default 1.25 m on Oschersleben against a
-//! 0.05 m reference, without them: the centreline −0.48 ms, TUM's line +0.68 ms, the minimum-curvature
-//! line's pole lap +1.7 ms; with them −0.25, −0.16 and +0.35 ms. Four sub-steps in the two cells either side
-//! were no closer and cost the field's lap ~15 % of its wall time (`tests/convergence.rs`;
-//! docs/ENGINEERING.md, 1 December, the fifth session).
+//! sub-steps with the spline's curvature at their middle, and their time is taken through the point between
+//! the sub-steps (Simpson's rule: [`super::kink`]), where the profile bends. When the sub-steps came (1.25 m on
+//! Oschersleben against a 0.05 m reference, their cells still timed by the chord), without them: the
+//! centreline −0.48 ms, TUM's line +0.68 ms, the minimum-curvature line's pole lap +1.7 ms; with them −0.25,
+//! −0.16 and +0.35 ms. Four sub-steps in the two cells either side were no closer and cost the field's lap
+//! ~15 % of its wall time (`tests/convergence.rs`; docs/ENGINEERING.md, 1 December, the fifth session).
 //!
 //! The caps depend on the driver (his shares scale the braking, traction and lateral grip), so they are
 //! computed for each solver; the geometry is the track's. Nothing here allocates once a solver's buffers
@@ -37,6 +38,10 @@ pub(super) const APEX_REACH_M: f64 = 5.0;
 
 /// Sub-steps of the cells either side of an apex's cell.
 pub(super) const CELL_SUBSTEPS: usize = 2;
+const _: () = assert!(
+    CELL_SUBSTEPS == 2,
+    "the sub-stepped cells' time takes the point between two sub-steps"
+);
 
 /// The cell of a located apex: from the point before the apex to the next, with the caps the braking and
 /// traction curves through the apex gave those two points, and the time along the two curves.

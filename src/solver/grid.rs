@@ -69,6 +69,8 @@ impl LapSolver<'_> {
         let inv_2ds = 1.0 / (2.0 * ds);
         let work = self.tables.work_table();
         let k = (behind_m / ds).round() as usize;
+        // The traction passes record their upshifts' kinks afresh.
+        self.ws.kinks.start();
         // Capped by the braking profile, which the corner limits cap (see `solve_with`).
         let data = pass_data!(self, &self.ws.u_bwd);
         // From the slot to the line: one chain.
@@ -87,7 +89,11 @@ impl LapSolver<'_> {
         for _ in 0..k {
             let j = pass.next(i);
             let u_next = pass.step(&view, i, j, u, &mut st);
-            time += 2.0 * ds / (u.sqrt() + u_next.sqrt());
+            time += self
+                .ws
+                .kinks
+                .time_of(i, u, u_next, ds)
+                .unwrap_or_else(|| 2.0 * ds / (u.sqrt() + u_next.sqrt()));
             force_sum += work.drive_force_n(u, u_next, self.ws.g_sin[i], inv_2ds);
             (u, i) = (u_next, j);
         }
@@ -111,7 +117,9 @@ impl LapSolver<'_> {
                 &self.ws.u_lim,
                 &speeds,
                 ds,
-            );
+            )
+            + self.ws.kinks.correction(&self.ws.u_fwd, &speeds, ds)
+            + self.ws.brake_kinks.correction(&self.ws.u_fwd, &speeds, ds);
         self.ws.u_aux = speeds;
         force_sum += self.force_sum_n(&self.ws.u_fwd, |u| u, arrival);
         if !time.is_finite() {

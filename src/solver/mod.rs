@@ -47,6 +47,8 @@ macro_rules! pass_data {
                 entry: &$s.ws.apex.entry,
                 kappa: &$s.ws.apex.kappa,
             },
+            kinks: $s.ws.kinks.recorder(),
+            brake_kinks: $s.ws.brake_kinks.recorder(),
         }
     };
 }
@@ -55,6 +57,7 @@ mod apex;
 mod brake_point;
 mod corner;
 mod grid;
+mod kink;
 mod passes;
 mod tables;
 mod telemetry;
@@ -142,6 +145,11 @@ pub struct Workspace {
     apex: apex::ApexWork,
     /// The located braking points of the last solved lap.
     brake: brake_point::BrakePoints,
+    /// The steps in which an upshift's coast starts or ends and the sub-stepped cells next to the apexes,
+    /// recorded by the traction passes.
+    kinks: kink::KinkCells,
+    /// The sub-stepped cells next to the apexes, recorded by the braking pass.
+    brake_kinks: kink::KinkCells,
 }
 
 impl Workspace {
@@ -160,6 +168,8 @@ impl Workspace {
             b.resize(n, 0.0);
         }
         self.departures.resize(n, std::cell::Cell::new(0));
+        self.kinks.resize(n);
+        self.brake_kinks.resize(n);
     }
 }
 
@@ -394,6 +404,8 @@ impl<'a> LapSolver<'a> {
     fn braking_pass(&mut self, sequential: bool) -> usize {
         let n = self.track.len();
         let i0 = first_minimum(&self.ws.u_lim);
+        // The braking pass records its sub-stepped cells afresh.
+        self.ws.brake_kinks.start();
         let data = pass_data!(self, &self.ws.u_lim);
         let bwd = Backward { start: i0, n };
         if sequential {
@@ -415,6 +427,8 @@ impl<'a> LapSolver<'a> {
         self.fwd_start = None;
         let n = self.track.len();
         let i0 = self.braking_pass(sequential);
+        // The traction passes record their upshifts' kinks afresh.
+        self.ws.kinks.start();
         // The braking profile is capped by the corner limits (every value it holds is clamped to them), so it
         // is the traction pass's cap: min(corner limit, braking profile).
         let data = pass_data!(self, &self.ws.u_bwd);
@@ -475,7 +489,9 @@ impl<'a> LapSolver<'a> {
                 &self.ws.u_lim,
                 &self.ws.v,
                 ds,
-            );
+            )
+            + self.ws.kinks.locate(&self.ws.u_fwd, &self.ws.v, ds)
+            + self.ws.brake_kinks.locate(&self.ws.u_fwd, &self.ws.v, ds);
         if !time.is_finite() {
             // A segment with both ends at rest (a NaN cannot arise: every u is clamped to ≥ 0).
             let stop = (0..n).find(|&i| {
@@ -516,6 +532,7 @@ impl<'a> LapSolver<'a> {
             self.track.step_m(),
             &self.ws.apex.active,
             &self.ws.brake.active,
+            [&self.ws.kinks.active, &self.ws.brake_kinks.active],
         );
         Ok(telemetry::sector_times(self.track, &t_s, lap.lap_time_s))
     }

@@ -32,6 +32,7 @@
 use std::cell::Cell;
 
 use super::apex::CELL_SUBSTEPS;
+use super::kink::{KinkRecorder, Kinks};
 use super::tables::{clamp_to_cap, PassTables, Tables};
 use super::SHIFT_HYSTERESIS;
 use crate::numerics::table::keep_branch;
@@ -74,6 +75,11 @@ pub(super) struct PassData<'a> {
     pub departures: &'a [Cell<u8>],
     /// The cells next to the apexes, integrated in sub-steps ([`super::apex`]).
     pub sub: SubCells<'a>,
+    /// Where the traction pass records the steps in which an upshift's coast starts or ends, and the
+    /// sub-steps' points of the cells next to an apex ([`super::kink`]).
+    pub kinks: KinkRecorder<'a>,
+    /// Where the braking pass records the sub-steps' points of the cells next to an apex.
+    pub brake_kinks: KinkRecorder<'a>,
 }
 
 /// The cells next to the located apexes that the passes integrate in [`CELL_SUBSTEPS`] sub-steps with the
@@ -114,6 +120,8 @@ pub(super) struct View<'a> {
     decide: bool,
     departures: &'a [Cell<u8>],
     sub: SubCells<'a>,
+    kinks: KinkRecorder<'a>,
+    brake_kinks: KinkRecorder<'a>,
 }
 
 impl<'a> View<'a> {
@@ -133,6 +141,8 @@ impl<'a> View<'a> {
                 entry: &d.sub.entry[..n],
                 kappa: d.sub.kappa,
             },
+            kinks: d.kinks,
+            brake_kinks: d.brake_kinks,
         }
     }
 
@@ -303,7 +313,7 @@ pub(super) fn engage(
 /// interpolant `u(σ) = u_i + 2 a₁ σ + (a₂ − a₁) σ² / ds` (Heun's accelerations at both ends, `u(ds) = u_j`); from
 /// `u_x` the rest of the step is taken in the new gear, without drive for the shift time and then with it
 /// ([`SubSteps::coast_then_drive`]). Returns the step's new end; updates the gear, the shift time left and the pinned
-/// flag.
+/// flag, and adds to `kinks` where the coast starts and, if inside the step, where it ends ([`super::kink`]).
 #[cold]
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
@@ -317,6 +327,7 @@ fn upshift_within_step(
     g_sin: f64,
     cap: f64,
     ds: f64,
+    kinks: &mut Kinks,
 ) -> f64 {
     let u_x = tab.upshift_u(s.gear);
     let g_end = tab.upshift_to(s.gear);
@@ -336,7 +347,12 @@ fn upshift_within_step(
         g_sin,
         cap,
     };
-    let (end, left) = sub.coast_then_drive(u_x, [kx, kappa[1]], ds - sigma, tab.shift_time_s());
+    let (end, left, coast_end) =
+        sub.coast_then_drive(u_x, [kx, kappa[1]], ds - sigma, tab.shift_time_s());
+    kinks.push(sigma, u_x, ds);
+    if let Some((x, u)) = coast_end {
+        kinks.push(sigma + x, u, ds);
+    }
     s.shift_left_s = left;
     let (uj, pinned) = clamp_to_cap(end, cap);
     s.pinned = pinned;
@@ -385,26 +401,47 @@ impl SubSteps<'_, '_> {
     /// their ends (the step's two ends and its middle), drive share `share`. Off the hot path.
     #[cold]
     #[inline(never)]
-    fn substeps(&self, u0: f64, kappa: &[f64; CELL_SUBSTEPS + 1], share: f64, h: f64) -> f64 {
+    /// Returns the end and the point between the two sub-steps (the cell's time is taken through it:
+    /// [`Kinks::midpoint`]).
+    fn substeps(
+        &self,
+        u0: f64,
+        kappa: &[f64; CELL_SUBSTEPS + 1],
+        share: f64,
+        h: f64,
+    ) -> (f64, Kinks) {
         let hs = h / CELL_SUBSTEPS as f64;
-        kappa
-            .windows(2)
-            .fold(u0, |u, w| self.heun(u, [w[0], w[1]], share, hs))
+        let mid = self.heun(u0, [kappa[0], kappa[1]], share, hs);
+        (
+            self.heun(mid, [kappa[1], kappa[2]], share, hs),
+            Kinks::midpoint(mid, h),
+        )
     }
 
     /// `h` metres from `u0`, the drive off for the first `shift_s` seconds (at the speed of `u0`) and on for
-    /// the rest, each part one Heun step: the end, and the shift time left at it.
-    fn coast_then_drive(&self, u0: f64, kappa: [f64; 2], h: f64, shift_s: f64) -> (f64, f64) {
+    /// the rest, each part one Heun step: the end, the shift time left at it, and where the coast ends if
+    /// it ends inside (its distance from `u0`'s point and the squared speed there).
+    fn coast_then_drive(
+        &self,
+        u0: f64,
+        kappa: [f64; 2],
+        h: f64,
+        shift_s: f64,
+    ) -> (f64, f64, Option<(f64, f64)>) {
         let v0 = u0.sqrt().max(0.5);
         let coast = shift_s * v0;
         if coast >= h {
             let u1 = self.heun(u0, kappa, 0.0, h);
             let t = 2.0 * h / (v0 + u1.sqrt()).max(1e-9);
-            (u1, (shift_s - t).max(0.0))
+            (u1, (shift_s - t).max(0.0), None)
         } else {
             let km = kappa[0] + (coast / h) * (kappa[1] - kappa[0]);
             let um = self.heun(u0, [kappa[0], km], 0.0, coast);
-            (self.heun(um, [km, kappa[1]], 1.0, h - coast), 0.0)
+            (
+                self.heun(um, [km, kappa[1]], 1.0, h - coast),
+                0.0,
+                Some((coast, um)),
+            )
         }
     }
 }
@@ -456,6 +493,8 @@ fn braking_heun(
 /// curvatures `kappa` at their ends in the order of the step (against travel). Off the hot path.
 #[cold]
 #[inline(never)]
+/// Returns the end and the point between the two sub-steps (the cell's time is taken through it:
+/// [`Kinks::midpoint`]).
 fn braking_substeps_in_cell(
     tab: &PassTables<'_>,
     u0: f64,
@@ -463,11 +502,13 @@ fn braking_substeps_in_cell(
     g_sin: f64,
     h: f64,
     cap: f64,
-) -> f64 {
+) -> (f64, Kinks) {
     let hs = h / CELL_SUBSTEPS as f64;
-    kappa.windows(2).fold(u0, |u, w| {
-        braking_heun(tab, u, [w[0], w[1]], g_sin, hs, cap)
-    })
+    let mid = braking_heun(tab, u0, [kappa[0], kappa[1]], g_sin, hs, cap);
+    (
+        braking_heun(tab, mid, [kappa[1], kappa[2]], g_sin, hs, cap),
+        Kinks::midpoint(mid, h),
+    )
 }
 
 /// A curve through a located apex from its squared speed `u0`, over `dist` metres in [`APEX_SUBSTEPS`]
@@ -627,6 +668,7 @@ impl Pass for Forward {
                 // the choice compares two gears on the same rule, and the sub-steps there would cost the
                 // look-ahead's chains more than they change it (the located apex's patch, 1 December).
                 let cell = if d.decide { d.sub.exit[i[l]] } else { 0 };
+                let mut between = Kinks::default();
                 let end = if cell == 0 {
                     let (end, tyre2, other_end) = tab.forward_at(up[l]).step_end_limit(
                         u[l], a1[l], up[l], kb, g_sin[l], share[l], ds, st[l].gear,
@@ -649,11 +691,19 @@ impl Pass for Forward {
                         cap: cap[l],
                     };
                     let k = d.sub.cell(cell, d.kappa_abs[i[l]], kb);
-                    sub.substeps(u[l], &k, share[l], ds)
+                    let end;
+                    (end, between) = sub.substeps(u[l], &k, share[l], ds);
+                    end
                 };
                 let s = &mut st[l];
                 let mut uj;
                 (uj, s.pinned) = clamp_to_cap(end, cap[l]);
+                if cell != 0 && !s.pinned {
+                    // The sub-steps' points, for the cell's time (a coast or an upshift below records
+                    // its own).
+                    keep_branch();
+                    d.kinks.record(i[l], u[l], uj, &between);
+                }
                 if s.shift_left_s > 0.0 {
                     // An upshift's loss of drive runs on into this step: without drive for the time left,
                     // then with it, as the step that began the shift takes its rest (`SubSteps::coast_then_drive`).
@@ -665,15 +715,24 @@ impl Pass for Forward {
                         g_sin: g_sin[l],
                         cap: cap[l],
                     };
-                    let (e, left) = sub.coast_then_drive(u[l], [ka, kb], ds, s.shift_left_s);
+                    let (e, left, coast_end) =
+                        sub.coast_then_drive(u[l], [ka, kb], ds, s.shift_left_s);
                     (uj, s.pinned) = clamp_to_cap(e, cap[l]);
                     s.shift_left_s = left;
+                    if let Some((x, um)) = coast_end {
+                        if !s.pinned && d.decide {
+                            let mut k = Kinks::default();
+                            k.push(x, um, ds);
+                            d.kinks.record(i[l], u[l], uj, &k);
+                        }
+                    }
                 }
                 // The step crossed the speed where the next gear takes over: the upshift starts there (after the
                 // shift in progress, if any, was counted: none is, with the whole step driven).
                 if share[l] == 1.0 && uj >= s.upshift_u {
                     keep_branch();
                     let ka = d.kappa_abs[i[l]];
+                    let mut k = Kinks::default();
                     uj = upshift_within_step(
                         &tab,
                         s,
@@ -684,7 +743,11 @@ impl Pass for Forward {
                         g_sin[l],
                         cap[l],
                         ds,
+                        &mut k,
                     );
+                    if !s.pinned && d.decide {
+                        d.kinks.record(i[l], u[l], uj, &k);
+                    }
                 }
                 s.slowing = !s.pinned && uj < u[l];
                 if from_cap[l] && !s.pinned && d.decide {
@@ -902,14 +965,23 @@ impl Pass for Backward {
         each_lane!(L, l => {
             let kb = d.kappa_abs[j[l]];
             let cell = d.sub.entry[i[l]];
+            let mut between = Kinks::default();
             let end = if cell == 0 {
                 tab.braking_at(up[l]).step_end(u[l], d1[l], up[l], kb, g_sin[l], ds)
             } else {
                 // Next to an apex: sub-steps with the spline's curvature, from this point back to the next.
                 let k = d.sub.cell(cell, d.kappa_abs[i[l]], kb);
-                braking_substeps_in_cell(&tab, u[l], &k, g_sin[l], ds, cap[l])
+                let end;
+                (end, between) = braking_substeps_in_cell(&tab, u[l], &k, g_sin[l], ds, cap[l]);
+                end
             };
+            let u_i = u[l];
             (u[l], st[l]) = clamp_to_cap(end, cap[l]);
+            if cell != 0 && !st[l] && j[l] + 1 == i[l] {
+                // The sub-steps' points, for the time of the cell from j to i (not the lap's last).
+                keep_branch();
+                d.brake_kinks.record(j[l], u[l], u_i, &between);
+            }
             i[l] = j[l];
         });
     }

@@ -115,6 +115,7 @@ impl Telemetry {
             ds,
             &solver.ws.apex.active,
             &solver.ws.brake.active,
+            [&solver.ws.kinks.active, &solver.ws.brake_kinks.active],
         );
         let mut ax = Vec::with_capacity(n);
         let mut throttle = Vec::with_capacity(n);
@@ -224,31 +225,42 @@ pub fn slowest_corners(s: &[f64], v: &[f64], skip: usize, count: usize) -> Vec<(
 
 /// The time at each point of a speed profile `v` (m/s; `v_end` after the last point), from 0 at the first:
 /// `t_{i+1} = t_i + 2 ds / (v_i + v_{i+1})`, except across the located apexes the lap followed (`apex_cells`:
-/// the cell's first point and its time, in the order of the points; [`super::apex`]) and its located braking
-/// points (`brake_cells`, the same; [`super::brake_point`]).
+/// the cell's first point and its time, in the order of the points; [`super::apex`]), its located braking
+/// points (`brake_cells`, the same; [`super::brake_point`]) and the cells taken through the points inside
+/// them that a pass recorded, the traction pass's and the braking pass's (`kink_cells`, the same;
+/// [`super::kink`]).
 pub(super) fn point_times_s(
     v: &[f64],
     v_end: f64,
     ds: f64,
     apex_cells: &[(usize, f64)],
     brake_cells: &[(usize, f64)],
+    kink_cells: [&[(usize, f64)]; 2],
 ) -> Vec<f64> {
     let n = v.len();
     let mut t = 0.0;
     let mut cells = apex_cells.iter().peekable();
     let mut brakes = brake_cells.iter().peekable();
+    let mut kinks = kink_cells[0].iter().peekable();
+    let mut brake_kinks = kink_cells[1].iter().peekable();
     (0..n)
         .map(|i| {
             let t_i = t;
-            // A followed apex cell is held at its caps, a braking point's cell below the braking profile at
-            // its start: never both (the lap time counts each once).
+            // A followed apex cell is held at its caps at both ends, a braking point's cell at its end, a
+            // kinked cell at neither (its step's end was not clamped): never two of them (the lap time counts
+            // each once).
             debug_assert!(
-                !(cells.peek().is_some_and(|c| c.0 == i)
-                    && brakes.peek().is_some_and(|c| c.0 == i))
+                usize::from(cells.peek().is_some_and(|c| c.0 == i))
+                    + usize::from(brakes.peek().is_some_and(|c| c.0 == i))
+                    + usize::from(kinks.peek().is_some_and(|c| c.0 == i))
+                    + usize::from(brake_kinks.peek().is_some_and(|c| c.0 == i))
+                    <= 1
             );
             t += match cells
                 .next_if(|c| c.0 == i)
                 .or_else(|| brakes.next_if(|c| c.0 == i))
+                .or_else(|| kinks.next_if(|c| c.0 == i))
+                .or_else(|| brake_kinks.next_if(|c| c.0 == i))
             {
                 Some(&(_, dt)) => dt,
                 None => {

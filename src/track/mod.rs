@@ -85,10 +85,11 @@ impl Apex {
 /// How a [`Centerline`] is turned into a [`Track`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrackOptions {
-    /// Arc-length step between points (m). Default: `1.25`, the coarsest step at which the lap and the
-    /// qualifying gaps stay at least as close to the converged solution (a 0.05 m step; gaps against 0.25 m) as
-    /// they were at the 1 m default before the located apexes, switch cells and braking points (issue 14; README,
-    /// "Convergence in the step").
+    /// Arc-length step between points (m). Default: `1.4`, the coarsest step measured at which the laps, the
+    /// lap's aliasing over a car parameter and the qualifying gaps all stay at least as close to the converged
+    /// solution (a 0.05 m step; aliasing and gaps against 0.25 m) as they were at the 1 m default before the
+    /// located apexes, switch cells, braking points and timed cells (issue 14; README, "Convergence in the
+    /// step").
     pub step_m: f64,
     /// Half-power cutoff wavelength of the periodic smoother (m); 0 disables smoothing. Default: `20.0`.
     pub smoothing_wavelength_m: f64,
@@ -97,7 +98,7 @@ pub struct TrackOptions {
 impl Default for TrackOptions {
     fn default() -> Self {
         Self {
-            step_m: 1.25,
+            step_m: 1.4,
             smoothing_wavelength_m: 20.0,
         }
     }
