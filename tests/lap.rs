@@ -241,6 +241,38 @@ fn chunked_passes_match_the_sequential_reference_exactly() {
     }
 }
 
+/// A stop (a speed cap of 0) at any point next to a located apex, whose cells the passes sub-step and time
+/// through their middle (`solver::kink`), gives a finite lap, the same in the chunked and the sequential
+/// solver; so does a grid slot there. (Simpson's rule alone divided by the speed 0 at the cell's end.)
+#[test]
+fn a_stop_next_to_an_apex_is_a_finite_lap() {
+    let t = oschersleben(TrackOptions::default().step_m);
+    let env = Envelope::new(&gt3_cup());
+    let n = t.len();
+    let mut checked = 0;
+    for a in t.apexes().iter().take(6) {
+        let p = a.point_before(n);
+        for q in [p + n - 1, p, p + 1, p + 2] {
+            let q = q % n;
+            let mut fast = LapSolver::new(&t, &env);
+            let mut slow = LapSolver::new(&t, &env);
+            fast.cap_speed_at(q, 0.0).unwrap();
+            slow.cap_speed_at(q, 0.0).unwrap();
+            let x = fast.solve(Start::Flying).unwrap().lap_time_s;
+            let y = slow.solve_reference(Start::Flying).unwrap().lap_time_s;
+            assert!(x.is_finite() && x > 80.0, "cap at {q}: {x}");
+            assert_eq!(x.to_bits(), y.to_bits(), "cap at {q}");
+            checked += 1;
+        }
+        // A grid slot on the point after the apex (the car starts from rest in a sub-stepped cell).
+        let behind_m = t.length_m() - ((p + 1) % n) as f64 * t.step_m();
+        let mut s = LapSolver::new(&t, &env);
+        let g = s.grid_lap(behind_m, 0.85).unwrap();
+        assert!(g.time_s.is_finite(), "grid slot at {}", (p + 1) % n);
+    }
+    assert!(checked >= 12);
+}
+
 /// A shipped circuit with a sinusoidal elevation profile (`periods` waves of `amplitude_m` over the lap).
 fn hilly(name: &str, amplitude_m: f64, periods: f64, step_m: f64) -> Track {
     let text = std::fs::read_to_string(project_path(&format!("tracks/{name}.csv"))).unwrap();

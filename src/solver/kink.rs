@@ -24,9 +24,10 @@
 //! The passes record each such step: the cell, its ends, and the points inside it. A record is only used
 //! where it describes the solved profile: its ends must equal the profile's at the cell bit for bit, and it
 //! must belong to the current passes (a generation stamp, one store for the traction passes and one for the
-//! braking pass). The chunked passes run chains that are later recomputed, and a gear choice's look-ahead
-//! runs chains that are not taken (it records nothing); the check leaves exactly the steps of the profile,
-//! as the sequential reference records them.
+//! braking pass). The chunked passes run chains that are later recomputed (their records are overwritten
+//! by the recomputation or fail the check); a gear choice's look-ahead, and the lanes that step idle past
+//! the end of their chunks, record nothing. So the check leaves exactly the steps of the profile, as the
+//! sequential reference records them.
 
 use std::cell::Cell;
 
@@ -77,7 +78,13 @@ impl Kinks {
     /// at constant acceleration.
     pub fn time_s(&self, u0: f64, u1: f64, ds: f64) -> f64 {
         if self.smooth && self.count == 1 {
-            return ds * (1.0 / u0.sqrt() + 4.0 / self.u[0].sqrt() + 1.0 / u1.sqrt()) / 6.0;
+            // Simpson needs `1/v` smooth over the cell: not near rest, where it grows like `1/√x` (a cap at
+            // 0 next to an apex, a grid slot there). There, and at an end at rest (where Simpson's `1/v` is
+            // infinite but the time is not), the two pieces through the middle at constant acceleration.
+            let (v0, vm, v1) = (u0.sqrt(), self.u[0].sqrt(), u1.sqrt());
+            if v0.min(v1) >= 0.5 * vm {
+                return ds * (1.0 / v0 + 4.0 / vm + 1.0 / v1) / 6.0;
+            }
         }
         let (mut t, mut x, mut v) = (0.0, 0.0, u0.sqrt());
         for k in 0..self.count {
@@ -241,6 +248,14 @@ mod tests {
             let chord = 2.0 * ds / (u0.sqrt() + u1.sqrt());
             assert!(chord > t, "the chord cuts the concave kink: slow");
         }
+        // A smooth cell from rest: the two pieces through the middle, finite.
+        let m = Kinks::midpoint(40.0, ds);
+        let t = m.time_s(0.0, 100.0, ds);
+        let pieces = 2.0 * (0.5 * ds) / 40f64.sqrt() + 2.0 * (0.5 * ds) / (40f64.sqrt() + 10.0);
+        assert!(
+            t.is_finite() && (t - pieces).abs() < 1e-15,
+            "{t} against {pieces}"
+        );
         // No kink: the chord.
         let k = Kinks::default();
         assert_eq!(k.time_s(u0, 900.0, ds), 2.0 * ds / (u0.sqrt() + 30.0));

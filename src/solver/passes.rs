@@ -172,12 +172,16 @@ pub(super) trait Pass {
     const SKIPS: bool = false;
     /// One step for `L` independent lanes: lane `l` writes `u[l]` to `out[i[l]]` (if `write[l]`), then goes
     /// from track index `i[l]` to the next one, updating `i`, `u` and `st`. Each lane computes exactly what a
-    /// single step would; the lanes' code is interleaved phase by phase.
+    /// single step would; the lanes' code is interleaved phase by phase. Only the lanes that are `live` (a
+    /// chain whose steps may be the profile's, not an idle lane stepping past its chunk nor a look-ahead)
+    /// record their steps' inner points ([`super::kink`]).
+    #[allow(clippy::too_many_arguments)]
     fn step_lanes<const L: usize>(
         &self,
         d: &View<'_>,
         out: &mut [f64],
         write: &[bool; L],
+        live: &[bool; L],
         i: &mut [usize; L],
         u: &mut [f64; L],
         st: &mut [Self::State; L],
@@ -194,7 +198,7 @@ pub(super) trait Pass {
         st: &mut Self::State,
     ) -> usize {
         let (mut ii, mut uu, mut ss) = ([i], [*u], [*st]);
-        self.step_lanes(d, out, &[true], &mut ii, &mut uu, &mut ss);
+        self.step_lanes(d, out, &[true], &[true], &mut ii, &mut uu, &mut ss);
         *u = uu[0];
         *st = ss[0];
         ii[0]
@@ -205,7 +209,7 @@ pub(super) trait Pass {
     fn step(&self, d: &View<'_>, i: usize, j: usize, u: f64, st: &mut Self::State) -> f64 {
         debug_assert_eq!(j, self.next(i));
         let (mut ii, mut uu, mut ss) = ([i], [u], [*st]);
-        self.step_lanes(d, &mut [], &[false], &mut ii, &mut uu, &mut ss);
+        self.step_lanes(d, &mut [], &[false], &[true], &mut ii, &mut uu, &mut ss);
         *st = ss[0];
         uu[0]
     }
@@ -398,11 +402,10 @@ impl SubSteps<'_, '_> {
     }
 
     /// A step of `h` metres from `u0` in [`CELL_SUBSTEPS`] Heun sub-steps, with the curvatures `kappa` at
-    /// their ends (the step's two ends and its middle), drive share `share`. Off the hot path.
+    /// their ends (the step's two ends and its middle), drive share `share`. Off the hot path. Returns the end
+    /// and the point between the two sub-steps (the cell's time is taken through it: [`Kinks::midpoint`]).
     #[cold]
     #[inline(never)]
-    /// Returns the end and the point between the two sub-steps (the cell's time is taken through it:
-    /// [`Kinks::midpoint`]).
     fn substeps(
         &self,
         u0: f64,
@@ -490,11 +493,10 @@ fn braking_heun(
 }
 
 /// A braking step of `h` metres from `u0` in [`CELL_SUBSTEPS`] Heun sub-steps ([`braking_heun`]), with the
-/// curvatures `kappa` at their ends in the order of the step (against travel). Off the hot path.
+/// curvatures `kappa` at their ends in the order of the step (against travel). Off the hot path. Returns the
+/// end and the point between the two sub-steps (the cell's time is taken through it: [`Kinks::midpoint`]).
 #[cold]
 #[inline(never)]
-/// Returns the end and the point between the two sub-steps (the cell's time is taken through it:
-/// [`Kinks::midpoint`]).
 fn braking_substeps_in_cell(
     tab: &PassTables<'_>,
     u0: f64,
@@ -609,6 +611,7 @@ impl Pass for Forward {
         d: &View<'_>,
         out: &mut [f64],
         write: &[bool; L],
+        live: &[bool; L],
         i: &mut [usize; L],
         u: &mut [f64; L],
         st: &mut [DriveState; L],
@@ -698,7 +701,7 @@ impl Pass for Forward {
                 let s = &mut st[l];
                 let mut uj;
                 (uj, s.pinned) = clamp_to_cap(end, cap[l]);
-                if cell != 0 && !s.pinned {
+                if cell != 0 && !s.pinned && live[l] {
                     // The sub-steps' points, for the cell's time (a coast or an upshift below records
                     // its own).
                     keep_branch();
@@ -720,7 +723,7 @@ impl Pass for Forward {
                     (uj, s.pinned) = clamp_to_cap(e, cap[l]);
                     s.shift_left_s = left;
                     if let Some((x, um)) = coast_end {
-                        if !s.pinned && d.decide {
+                        if !s.pinned && live[l] {
                             let mut k = Kinks::default();
                             k.push(x, um, ds);
                             d.kinks.record(i[l], u[l], uj, &k);
@@ -745,7 +748,7 @@ impl Pass for Forward {
                         ds,
                         &mut k,
                     );
-                    if !s.pinned && d.decide {
+                    if !s.pinned && live[l] {
                         d.kinks.record(i[l], u[l], uj, &k);
                     }
                 }
@@ -826,7 +829,15 @@ impl Forward {
         let mut k = [k, k];
         for _ in 0..self.n {
             let u0 = u;
-            self.step_lanes(v, &mut [], &[false; 2], &mut k, &mut u, &mut st);
+            self.step_lanes(
+                v,
+                &mut [],
+                &[false; 2],
+                &[false; 2],
+                &mut k,
+                &mut u,
+                &mut st,
+            );
             t = [
                 t[0] + two_ds / (u0[0].sqrt() + u[0].sqrt()),
                 t[1] + two_ds / (u0[1].sqrt() + u[1].sqrt()),
@@ -940,6 +951,7 @@ impl Pass for Backward {
         d: &View<'_>,
         out: &mut [f64],
         write: &[bool; L],
+        live: &[bool; L],
         i: &mut [usize; L],
         u: &mut [f64; L],
         st: &mut [bool; L],
@@ -977,7 +989,7 @@ impl Pass for Backward {
             };
             let u_i = u[l];
             (u[l], st[l]) = clamp_to_cap(end, cap[l]);
-            if cell != 0 && !st[l] && j[l] + 1 == i[l] {
+            if cell != 0 && !st[l] && j[l] + 1 == i[l] && live[l] {
                 // The sub-steps' points, for the time of the cell from j to i (not the lap's last).
                 keep_branch();
                 d.brake_kinks.record(j[l], u[l], u_i, &between);
@@ -1271,7 +1283,7 @@ fn run_lanes<P: Pass, const L: usize>(
         let m = if P::SKIPS { 1 } else { m };
         if all {
             for _ in 0..m {
-                pass.step_lanes(d, out, &[true; L], &mut i, &mut u, &mut st);
+                pass.step_lanes(d, out, &[true; L], &[true; L], &mut i, &mut u, &mut st);
             }
         } else {
             let mut write = [false; L];
@@ -1279,7 +1291,8 @@ fn run_lanes<P: Pass, const L: usize>(
                 write[l] = left[l] != 0;
             });
             for _ in 0..m {
-                pass.step_lanes(d, out, &write, &mut i, &mut u, &mut st);
+                // The idle lanes step too (on garbage), but neither write nor record.
+                pass.step_lanes(d, out, &write, &write, &mut i, &mut u, &mut st);
             }
         }
         let mut done = false;
