@@ -89,10 +89,13 @@ impl LapSolver<'_> {
         for _ in 0..k {
             let j = pass.next(i);
             let u_next = pass.step(&view, i, j, u, &mut st);
+            // A cell timed through its inner points where this chain's step recorded them, or where it rides
+            // the braking profile through a cell the braking pass sub-stepped (`solver::kink`), as in the lap.
             time += self
                 .ws
                 .kinks
                 .time_of(i, u, u_next, ds)
+                .or_else(|| self.ws.brake_kinks.time_of(i, u, u_next, ds))
                 .unwrap_or_else(|| 2.0 * ds / (u.sqrt() + u_next.sqrt()));
             force_sum += work.drive_force_n(u, u_next, self.ws.g_sin[i], inv_2ds);
             (u, i) = (u_next, j);
