@@ -291,9 +291,7 @@ impl Envelope {
     pub fn new(car: &Car) -> Self {
         let v_rev = car.rev_limited_speed_mps();
         let n = (v_rev * v_rev / Self::DU_M2PS2).ceil() as usize + 3;
-        let nodes: Vec<EnvelopeNode> = (0..n)
-            .map(|k| car.envelope_node((k as f64 * Self::DU_M2PS2).sqrt()))
-            .collect();
+        let nodes = car.envelope_nodes(n, Self::DU_M2PS2);
         let u_table_max_m2ps2 = (n - 1) as f64 * Self::DU_M2PS2;
         let p = car.params();
         let mut env = Self {
@@ -536,12 +534,17 @@ fn gear_bands(car: &Car, nodes: &[EnvelopeNode]) -> Vec<GearBand> {
     let n = nodes.len();
     let gears = car.params().driveline.gear_ratios.len() as u8;
     let mut bands = vec![GearBand::default(); usize::from(gears) + 1];
+    // Each band's speeds rise, so the torque curve is walked, not searched (the same values).
+    let mut torque = car.torque_walk();
+    // Per gear, the first and last node where it is the best.
+    let mut spans = vec![None::<(usize, usize)>; usize::from(gears) + 1];
+    for (k, node) in nodes.iter().enumerate() {
+        let span = &mut spans[usize::from(node.gear as u8)];
+        *span = Some(span.map_or((k, k), |(first, _)| (first, k)));
+    }
     for g in 1..=gears {
         let best = |k: &usize| nodes[*k].gear as u8;
-        let (Some(first), Some(last)) = (
-            (0..n).find(|k| best(k) == g),
-            (0..n).rev().find(|k| best(k) == g),
-        ) else {
+        let Some((first, last)) = spans[usize::from(g)] else {
             continue;
         };
         let share2 = GEAR_BAND_BELOW_SPEED_SHARE * GEAR_BAND_BELOW_SPEED_SHARE;
@@ -556,7 +559,7 @@ fn gear_bands(car: &Car, nodes: &[EnvelopeNode]) -> Vec<GearBand> {
                         [nodes[k].drive_mps2, nodes[k].rot_ratio]
                     } else {
                         let v = (k as f64 * Envelope::DU_M2PS2).sqrt();
-                        car.drive_terms(&car.drive_in_gear(v, g))
+                        car.drive_terms(&car.drive_in_gear_with(v, g, &mut torque))
                     }
                 })
                 .collect(),
@@ -574,8 +577,13 @@ fn upshift_points(
     let mut out = [f64::INFINITY; MAX_GEARS + 1];
     let mut to = [0u8; MAX_GEARS + 1];
     let top = car.params().driveline.gear_ratios.len() as u8;
+    // The bisection's speeds stay inside one cell: the torque curve is walked, not searched (the same values).
+    let mut torque = car.torque_walk();
     for (g, (u, to)) in out.iter_mut().zip(to.iter_mut()).enumerate() {
-        let above = |v: f64| car.best_drive(v).is_none_or(|d| usize::from(d.gear) > g);
+        let mut above = |v: f64| {
+            car.best_drive_with(v, &mut torque)
+                .is_none_or(|d| usize::from(d.gear) > g)
+        };
         if let Some(k) = nodes.iter().position(|e| e.gear > g as f64) {
             *u = if k == 0 {
                 0.0
@@ -629,6 +637,26 @@ mod tests {
                 assert!((d - b).abs() < 1e-9, "v {v} ay {ay}");
             }
             assert_eq!(n.ellipse_share(2.0 * n.ay_max_mps2), 0.0);
+        }
+    }
+
+    /// The table is the exact envelope at its nodes, bit for bit: the batch that walks the torque curve
+    /// ([`Car::envelope_nodes`]) gives what [`Car::envelope_node`] gives at each node's speed, for the
+    /// shipped car and for one whose first gear slips below the launch speed over several nodes.
+    #[test]
+    fn table_nodes_are_the_exact_envelope() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let car =
+            crate::vehicle::Car::from_file(&root.join("cars/porsche_997_gt3_cup.toml")).unwrap();
+        let env = super::Envelope::new(&car);
+        assert!(env.nodes().len() > 1000);
+        for (k, n) in env.nodes().iter().enumerate() {
+            let v = (k as f64 * super::Envelope::DU_M2PS2).sqrt();
+            assert_eq!(
+                format!("{n:?}"),
+                format!("{:?}", car.envelope_node(v)),
+                "node {k}"
+            );
         }
     }
 

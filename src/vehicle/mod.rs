@@ -31,6 +31,7 @@ pub use params::{CarParams, DrivenAxle};
 
 /// Linear interpolation in an increasing table (the torque curve), re-exported from [`crate::numerics`].
 pub use crate::numerics::table::interp;
+use crate::numerics::table::interp_walk;
 
 use crate::error::{Error, Result};
 use transfer::{fixed_point, AxleLaw};
@@ -282,10 +283,35 @@ impl Car {
     /// Full-load drive in `gear` at speed `v`, ignoring the rev limit (the torque curve is held at its last
     /// point); clutch slip holds the engine at `launch_rpm` in first gear.
     pub fn drive_in_gear(&self, v_mps: f64, gear: u8) -> Drive {
+        self.drive_at_wheel_rpm(self.engine_rpm(v_mps, gear), gear, &mut |_, rpm| {
+            self.torque_nm(rpm)
+        })
+    }
+
+    /// [`Self::drive_in_gear`] from the engine speed the wheels turn it at in that gear (`engine_rpm`), the
+    /// full-load torque from `torque(gear, rpm)` ([`Self::torque_nm`], or a walk along the curve that gives
+    /// the same values: [`Self::envelope_nodes`]).
+    fn drive_at_wheel_rpm(
+        &self,
+        wheel_rpm: f64,
+        gear: u8,
+        torque: &mut impl FnMut(u8, f64) -> f64,
+    ) -> Drive {
+        let (rpm, force_n, slipping) = self.drive_force(wheel_rpm, gear, torque);
+        self.drive_of(gear, rpm, force_n, slipping)
+    }
+
+    /// The engine speed, the full-load wheel force (N) and whether the clutch slips, of
+    /// [`Self::drive_at_wheel_rpm`].
+    #[inline]
+    fn drive_force(
+        &self,
+        wheel_rpm: f64,
+        gear: u8,
+        torque: &mut impl FnMut(u8, f64) -> f64,
+    ) -> (f64, f64, bool) {
         let p = &self.params;
-        let r = p.tyres.dynamic_radius_m;
-        let wheel_rpm = self.engine_rpm(v_mps, gear);
-        // While the clutch slips at launch the engine runs at constant speed: its inertia is not accelerated.
+        // While the clutch slips at launch the engine runs at constant speed.
         let slipping = gear == 1 && wheel_rpm < p.engine.launch_rpm;
         let rpm = if slipping {
             p.engine.launch_rpm
@@ -293,6 +319,18 @@ impl Car {
             wheel_rpm
         };
         let ratio = self.overall_ratio(gear);
+        let force_n =
+            torque(gear, rpm) * ratio * p.driveline.efficiency_ratio / p.tyres.dynamic_radius_m;
+        (rpm, force_n, slipping)
+    }
+
+    /// The [`Drive`] in `gear` with the engine at `rpm`, the wheel force `force_n` and the clutch
+    /// `slipping` ([`Self::drive_force`]): its rotating parts' effective mass.
+    fn drive_of(&self, gear: u8, rpm: f64, force_n: f64, slipping: bool) -> Drive {
+        let p = &self.params;
+        let r = p.tyres.dynamic_radius_m;
+        let ratio = self.overall_ratio(gear);
+        // A slipping clutch does not accelerate the engine's inertia.
         let engine_side = if slipping {
             0.0
         } else {
@@ -301,7 +339,7 @@ impl Car {
         Drive {
             gear,
             engine_rpm: rpm,
-            force_n: self.torque_nm(rpm) * ratio * p.driveline.efficiency_ratio / r,
+            force_n,
             rotating_mass_kg: (engine_side + p.driveline.wheel_inertia_kgm2) / (r * r),
         }
     }
@@ -309,8 +347,18 @@ impl Car {
     /// The gear with the largest full-load wheel force at speed `v` within the rev limit (gears above first
     /// must also be above the curve's lowest speed); `None` above the top gear's rev limit.
     pub fn best_drive(&self, v_mps: f64) -> Option<Drive> {
+        self.best_drive_with(v_mps, &mut |_, rpm| self.torque_nm(rpm))
+    }
+
+    /// [`Self::best_drive`] with the torque from `torque(gear, rpm)` (see [`Self::drive_at_wheel_rpm`]).
+    pub(crate) fn best_drive_with(
+        &self,
+        v_mps: f64,
+        torque: &mut impl FnMut(u8, f64) -> f64,
+    ) -> Option<Drive> {
         let p = &self.params;
-        let mut best: Option<Drive> = None;
+        // The best so far: gear, engine speed, wheel force, clutch slipping.
+        let mut best: Option<(u8, f64, f64, bool)> = None;
         for g in 1..=p.driveline.gear_ratios.len() as u8 {
             let rpm = self.engine_rpm(v_mps, g);
             if rpm > p.engine.rev_limit_rpm * (1.0 + 1e-12)
@@ -318,12 +366,12 @@ impl Car {
             {
                 continue;
             }
-            let d = self.drive_in_gear(v_mps, g);
-            if best.is_none_or(|b| d.force_n > b.force_n) {
-                best = Some(d);
+            let (rpm, force_n, slipping) = self.drive_force(rpm, g, torque);
+            if best.is_none_or(|(_, _, f, _)| force_n > f) {
+                best = Some((g, rpm, force_n, slipping));
             }
         }
-        best
+        best.map(|(g, rpm, force_n, slipping)| self.drive_of(g, rpm, force_n, slipping))
     }
 
     /// Road speed at the rev limit in top gear (m/s).
@@ -349,11 +397,56 @@ impl Car {
     /// top speed the top gear's drive is extrapolated (torque held at the curve's last point), so that
     /// interpolation just below the limit is exact; the solver never goes beyond it.
     pub fn envelope_node(&self, v_mps: f64) -> EnvelopeNode {
+        self.envelope_node_with(v_mps, &mut |_, rpm| self.torque_nm(rpm))
+    }
+
+    /// [`Self::envelope_node`] at the speeds `√(k du)`, `k = 0..n`, bit for bit: what [`Envelope::new`]
+    /// tabulates. A gear's engine speed rises with `k`, so each gear walks the torque curve with a cursor
+    /// ([`interp_walk`]: the same segment as the search of [`Self::torque_nm`], so the same value) instead of
+    /// searching it at every node and gear.
+    pub(crate) fn envelope_nodes(&self, n: usize, du_m2ps2: f64) -> Vec<EnvelopeNode> {
+        let mut torque = self.torque_walk();
+        (0..n)
+            .map(|k| self.envelope_node_with((k as f64 * du_m2ps2).sqrt(), &mut torque))
+            .collect()
+    }
+
+    /// [`Self::torque_nm`] as `torque(gear, rpm)` for look-ups at rising engine speeds in each gear: a
+    /// cursor a gear walks the curve ([`interp_walk`]), with the search's values bit for bit.
+    pub(crate) fn torque_walk(&self) -> impl FnMut(u8, f64) -> f64 + '_ {
+        let e = &self.params.engine;
+        let mut cursors = [0usize; MAX_GEARS + 1];
+        move |g: u8, rpm: f64| {
+            interp_walk(
+                &e.torque_curve_rpm,
+                &e.torque_curve_nm,
+                rpm,
+                &mut cursors[usize::from(g)],
+            )
+        }
+    }
+
+    /// [`Self::drive_in_gear`] with the torque from `torque(gear, rpm)` (see [`Self::drive_at_wheel_rpm`]).
+    pub(crate) fn drive_in_gear_with(
+        &self,
+        v_mps: f64,
+        gear: u8,
+        torque: &mut impl FnMut(u8, f64) -> f64,
+    ) -> Drive {
+        self.drive_at_wheel_rpm(self.engine_rpm(v_mps, gear), gear, torque)
+    }
+
+    /// [`Self::envelope_node`] with the torque from `torque(gear, rpm)` (see [`Self::drive_at_wheel_rpm`]).
+    fn envelope_node_with(
+        &self,
+        v_mps: f64,
+        torque: &mut impl FnMut(u8, f64) -> f64,
+    ) -> EnvelopeNode {
         let m = self.mass_kg();
         let top = self.params.driveline.gear_ratios.len() as u8;
         let d = self
-            .best_drive(v_mps)
-            .unwrap_or_else(|| self.drive_in_gear(v_mps, top));
+            .best_drive_with(v_mps, torque)
+            .unwrap_or_else(|| self.drive_at_wheel_rpm(self.engine_rpm(v_mps, top), top, torque));
         let ay_max_mps2 = self.lateral_capacity_n(v_mps) / m;
         EnvelopeNode {
             ay_max_mps2,

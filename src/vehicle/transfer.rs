@@ -52,13 +52,19 @@ impl AxleLaw {
         } else if load >= self.peak_load_n() {
             [self.grip_n(load), 0.0, 0.0]
         } else {
-            let (m, k, fz0) = (self.mu0, self.k, self.fz0_n);
-            [
-                m * (1.0 + k) * f0 - m * k * f0 * f0 / (2.0 * fz0),
-                s * (m * (1.0 + k) - m * k * f0 / fz0),
-                -m * k * s * s / (2.0 * fz0),
-            ]
+            self.quadratic_piece(f0, s)
         }
+    }
+
+    /// [`Self::piece`] between no load and the peak load: the law's quadratic in the load.
+    #[inline]
+    fn quadratic_piece(&self, f0: f64, s: f64) -> [f64; 3] {
+        let (m, k, fz0) = (self.mu0, self.k, self.fz0_n);
+        [
+            m * (1.0 + k) * f0 - m * k * f0 * f0 / (2.0 * fz0),
+            s * (m * (1.0 + k) - m * k * f0 / fz0),
+            -m * k * s * s / (2.0 * fz0),
+        ]
     }
 }
 
@@ -74,30 +80,68 @@ const MAX_AXLES: usize = 2;
 /// cancellation-free form (Press et al., *Numerical Recipes*, 3rd ed., §5.6).
 pub(crate) fn fixed_point(law: &AxleLaw, axles: &[(f64, f64)]) -> f64 {
     debug_assert!(axles.len() <= MAX_AXLES);
+    // The usual case first (every node of the shipped car's table): every axle between no load and its
+    // peak at x = 0, and the root before the first breakpoint, so on the quadratic piece at 0. The same
+    // solve as the search below makes there (the piece's coefficients, the bracket [0, first breakpoint]);
+    // anything else, or a root at the breakpoint, takes the search.
+    let peak = law.peak_load_n();
+    let mut first = f64::INFINITY;
+    let mut abc = [0.0; 3];
+    let mut inside = true;
+    for &(f0, s) in axles {
+        inside &= f0 > 0.0 && f0 < peak;
+        if s != 0.0 {
+            for load in [0.0, peak] {
+                let x = (load - f0) / s;
+                if x > 0.0 && x < first {
+                    first = x;
+                }
+            }
+        }
+        let p = law.quadratic_piece(f0, s);
+        abc = [abc[0] + p[0], abc[1] + p[1], abc[2] + p[2]];
+    }
+    if inside && abc[0] > 0.0 {
+        let r = quadratic_root_in(abc[2], abc[1] - 1.0, abc[0], 0.0, first);
+        if r < first {
+            return r;
+        }
+    }
+    fixed_point_search(law, axles)
+}
+
+/// [`fixed_point`] by its pieces, in any case.
+fn fixed_point_search(law: &AxleLaw, axles: &[(f64, f64)]) -> f64 {
     let rhs = |x: f64| {
-        axles
-            .iter()
-            .map(|&(f0, s)| law.grip_n(f0 + s * x))
-            .sum::<f64>()
+        let mut sum = 0.0;
+        for &(f0, s) in axles {
+            sum += law.grip_n(f0 + s * x);
+        }
+        sum
     };
     if rhs(0.0) <= 0.0 {
         return 0.0;
     }
-    // Breakpoints in (0, ∞), sorted, then +∞ closing the last piece.
+    // Breakpoints in (0, ∞), sorted (insertion into at most four), then +∞ closing the last piece.
+    let peak = law.peak_load_n();
     let mut breaks = [f64::INFINITY; 2 * MAX_AXLES + 1];
     let mut n = 0;
     for &(f0, s) in axles {
         if s != 0.0 {
-            for load in [0.0, law.peak_load_n()] {
+            for load in [0.0, peak] {
                 let x = (load - f0) / s;
                 if x > 0.0 && x.is_finite() {
-                    breaks[n] = x;
+                    let mut i = n;
+                    while i > 0 && breaks[i - 1] > x {
+                        breaks[i] = breaks[i - 1];
+                        i -= 1;
+                    }
+                    breaks[i] = x;
                     n += 1;
                 }
             }
         }
     }
-    breaks[..n].sort_unstable_by(f64::total_cmp);
     let mut lo = 0.0;
     for &hi in &breaks[..=n] {
         // The root is in [lo, hi] if x − Σ G ≥ 0 at hi (always on the last, unbounded piece).
@@ -116,11 +160,12 @@ pub(crate) fn fixed_point(law: &AxleLaw, axles: &[(f64, f64)]) -> f64 {
         } else {
             lo + 1.0
         };
-        let [a, b, c] = axles.iter().fold([0.0; 3], |acc, &(f0, s)| {
+        let mut abc = [0.0; 3];
+        for &(f0, s) in axles {
             let p = law.piece(f0, s, mid);
-            [acc[0] + p[0], acc[1] + p[1], acc[2] + p[2]]
-        });
-        return quadratic_root_in(c, b - 1.0, a, lo, hi);
+            abc = [abc[0] + p[0], abc[1] + p[1], abc[2] + p[2]];
+        }
+        return quadratic_root_in(abc[2], abc[1] - 1.0, abc[0], lo, hi);
     }
     unreachable!("the last piece is unbounded and always holds the root")
 }
@@ -175,9 +220,10 @@ mod tests {
         lo
     }
 
-    /// The closed form agrees with bisection to 1e-12 relative on every shape of the law: quadratic (traction
-    /// on one axle), capped at the peak (high load sensitivity), an axle unloading completely (heavy transfer),
-    /// no load sensitivity, and two axles moving in opposite directions (braking, all-wheel traction).
+    /// The closed form (its usual case and its search by pieces) agrees with bisection to 1e-12 relative on
+    /// every shape of the law: quadratic (traction on one axle), capped at the peak (high load sensitivity),
+    /// an axle unloading completely (heavy transfer), no load sensitivity, and two axles moving in opposite
+    /// directions (braking, all-wheel traction).
     #[test]
     fn closed_form_matches_bisection() {
         for &(mu0, k) in &[(1.6, 0.1), (1.9, 0.3), (1.2, 0.0), (2.5, 0.45)] {
@@ -204,9 +250,11 @@ mod tests {
                     ];
                     for axles in cases {
                         let want = bisect(&law, axles);
-                        let got = fixed_point(&law, axles);
-                        let rel = (got - want).abs() / want.max(1.0);
-                        assert!(rel <= 1e-12, "μ {mu0} k {k} {axles:?}: {got} vs {want}");
+                        // The quadratic piece at 0 where it holds the root, and the search by pieces.
+                        for got in [fixed_point(&law, axles), fixed_point_search(&law, axles)] {
+                            let rel = (got - want).abs() / want.max(1.0);
+                            assert!(rel <= 1e-12, "μ {mu0} k {k} {axles:?}: {got} vs {want}");
+                        }
                     }
                 }
             }
