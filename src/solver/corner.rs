@@ -276,18 +276,47 @@ pub(super) fn corner_speeds_mps(env: &Envelope, curvature_1pm: &[f64]) -> Vec<f6
             }
         })
         .collect();
+    let k_holds_top = holds_top_speed_up_to(env, v_top);
     let mut cell = 0;
     curvature_1pm
         .iter()
         .map(|&k| {
             let k = k.abs();
-            if spare_mps2(env, k, v_top) >= 0.0 {
+            if k <= k_holds_top || spare_mps2(env, k, v_top) >= 0.0 {
                 return v_top;
             }
             corner_speed_in_cell(env, &y, k, &mut cell)
                 .unwrap_or_else(|| corner_speed_below(env, k, v_top))
         })
         .collect()
+}
+
+/// A curvature up to which the car holds its top speed (−∞ if it holds it nowhere): at every `κ ≤` it,
+/// `spare_mps2(env, κ, v_top) ≥ 0`, bit for bit the decision of that test, which [`corner_speeds_mps`]
+/// therefore skips on the straights (a third of its evaluations on Oschersleben's centreline). The spare
+/// traction at a fixed speed falls with the curvature operation by operation: `u κ`, the usage `r`, `r²`,
+/// `1 − r²`, its root, the product with the capacity and the resistance's difference are each monotone
+/// in their argument, and rounding to nearest keeps that. So one curvature where the test passes vouches for
+/// every lower one; the bisection finds the largest to 1e-15 relative.
+fn holds_top_speed_up_to(env: &Envelope, v_top: f64) -> f64 {
+    let holds = |k: f64| spare_mps2(env, k, v_top) >= 0.0;
+    if !holds(0.0) {
+        return f64::NEG_INFINITY;
+    }
+    // A 1 m radius at the top speed: past any tyre.
+    let (mut lo, mut hi) = (0.0, 1.0);
+    if holds(hi) {
+        return hi;
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if holds(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// The corner-limit speed at `kappa_abs` inside the envelope-table cell where `u κ − y` changes sign (node
@@ -507,6 +536,34 @@ mod tests {
                 limited += usize::from(v < env.top_speed_mps());
             }
             assert!(limited > 3000, "{limited} limited points");
+        }
+    }
+
+    /// The top-speed bound vouches for every lower curvature: the test passes at it, at the thousand
+    /// curvatures just below it (one bit apart) and at a thousand spread down to straight, and fails just
+    /// above it (the largest, to rounding), for the shipped car and for one with five times its downforce.
+    #[test]
+    fn the_top_speed_bound_is_the_tests_decision() {
+        let text = include_str!("../../cars/porsche_997_gt3_cup.toml");
+        let winged = text.replace("downforce_area_m2 = 0.90", "downforce_area_m2 = 4.50");
+        assert_ne!(text, winged);
+        for car_text in [text, winged.as_str()] {
+            let car = crate::vehicle::Car::from_toml_str("car", car_text).unwrap();
+            let env = Envelope::new(&car);
+            let v_top = env.top_speed_mps();
+            let k_ok = holds_top_speed_up_to(&env, v_top);
+            assert!(k_ok > 1e-4 && k_ok < 0.05, "{k_ok}");
+            let holds = |k: f64| spare_mps2(&env, k, v_top) >= 0.0;
+            let mut k = k_ok;
+            for _ in 0..1000 {
+                assert!(holds(k), "κ {k}");
+                k = f64::from_bits(k.to_bits() - 1);
+            }
+            for i in 0..=1000 {
+                let k = k_ok * f64::from(i) / 1000.0;
+                assert!(holds(k), "κ {k}");
+            }
+            assert!(!holds(k_ok * (1.0 + 1e-12)));
         }
     }
 
