@@ -1,7 +1,27 @@
-//! Bracketed root finding: regula falsi with the Illinois modification (Dowell & Jarratt, "A modified regula
+//! Bracketed root finding: plain bisection of a predicate's change, and regula falsi with the Illinois modification (Dowell & Jarratt, "A modified regula
 //! falsi method for computing the root of an equation", BIT 11, 1971). Superlinear on smooth functions, it
 //! never leaves its bracket (a bisection step whenever the secant would), so it keeps bisection's guarantee at
 //! a fraction of its evaluations.
+
+/// Plain bisection of `[lo, hi]` for `iterations` halvings, where `low_side(x)` says whether `x` lies on `lo`'s
+/// side of the change (that side moves to the midpoint `(lo + hi) / 2`, the other side otherwise); returns
+/// the final `(lo, hi)`. For a change of a predicate rather than a root of a function: the best gear's, the
+/// top speed's, a test passing.
+pub fn bisect(
+    mut low_side: impl FnMut(f64) -> bool,
+    (mut lo, mut hi): (f64, f64),
+    iterations: usize,
+) -> (f64, f64) {
+    for _ in 0..iterations {
+        let mid = 0.5 * (lo + hi);
+        if low_side(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo, hi)
+}
 
 /// Shrinks a bracket `[lo, hi]` of a sign change of `f` (`f(lo) > 0 ≥ f(hi)`, given as `f_lo`, `f_hi`) until
 /// it is at most `width` wide or `f(hi) = 0`; returns the final `(lo, hi)` with `f(lo) > 0 ≥ f(hi)`, or
@@ -52,8 +72,22 @@ pub fn illinois(
 
 #[cfg(test)]
 mod tests {
-    use super::illinois;
+    use super::{bisect, illinois};
     use std::cell::Cell;
+
+    /// Each halving keeps the change between its ends: after n of them the bracket is 2⁻ⁿ of the start and
+    /// holds √2 for the predicate x² < 2, whichever side the start's ends are given on.
+    #[test]
+    fn bisection_keeps_the_change_between_its_ends() {
+        for n in [0, 1, 10, 40] {
+            let (lo, hi) = bisect(|x| x * x < 2.0, (0.0, 2.0), n);
+            assert!(lo * lo < 2.0 && hi * hi >= 2.0, "{n}: {lo} {hi}");
+            assert_eq!(hi - lo, 2.0 * 0.5f64.powi(n as i32));
+        }
+        // A predicate true above the change: `hi` moves up to it.
+        let (lo, hi) = bisect(|x| x * x >= 2.0, (2.0, 0.0), 50);
+        assert!((lo - 2f64.sqrt()).abs() < 1e-14 && (hi - 2f64.sqrt()).abs() < 1e-14);
+    }
 
     /// A named test function and its root.
     type Case = (&'static str, fn(f64) -> f64, f64);

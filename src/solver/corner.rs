@@ -2,7 +2,7 @@
 //! ([`corner_speed_mps`], once per car and track), or from a table against curvature and traction share that
 //! serves every driver of a field ([`CornerTable`], [`LogCurvature`]).
 
-use crate::numerics::root::illinois;
+use crate::numerics::root::{bisect, illinois};
 use crate::numerics::table::cell_from_zero;
 use crate::track::Track;
 use crate::vehicle::Envelope;
@@ -304,19 +304,10 @@ fn holds_top_speed_up_to(env: &Envelope, v_top: f64) -> f64 {
         return f64::NEG_INFINITY;
     }
     // A 1 m radius at the top speed: past any tyre.
-    let (mut lo, mut hi) = (0.0, 1.0);
-    if holds(hi) {
-        return hi;
+    if holds(1.0) {
+        return 1.0;
     }
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if holds(mid) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
+    bisect(holds, (0.0, 1.0), 60).0
 }
 
 /// The corner-limit speed at `kappa_abs` inside the envelope-table cell where `u κ − y` changes sign (node

@@ -17,6 +17,7 @@
 use serde::Serialize;
 
 use super::{Car, Shares, G_MPS2, MAX_GEARS};
+use crate::numerics::root::bisect;
 use crate::numerics::table::{cell_from_zero, keep_branch};
 
 /// `√max(1 − r², 0)`: the longitudinal share the friction ellipse leaves at a lateral usage `r = a_y / a_y,max`
@@ -399,15 +400,7 @@ impl Envelope {
                 break;
             }
         }
-        for _ in 0..60 {
-            let mid = 0.5 * (lo + hi);
-            if net(mid) > 0.0 {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+        bisect(|v| net(v) > 0.0, (lo, hi), 60).0
     }
 
     /// Highest speed the table covers (m/s).
@@ -588,19 +581,12 @@ fn upshift_points(
             *u = if k == 0 {
                 0.0
             } else {
-                let (mut lo, mut hi) = (
+                let cell = (
                     ((k - 1) as f64 * Envelope::DU_M2PS2).sqrt(),
                     (k as f64 * Envelope::DU_M2PS2).sqrt(),
                 );
                 // 32 halvings of a cell (~0.07 m/s wide at 100 km/h): ~2e-11 m/s.
-                for _ in 0..32 {
-                    let mid = 0.5 * (lo + hi);
-                    if above(mid) {
-                        hi = mid;
-                    } else {
-                        lo = mid;
-                    }
-                }
+                let (_, hi) = bisect(|v| !above(v), cell, 32);
                 hi * hi
             };
             *to = car.best_drive(u.sqrt()).map_or(top, |d| d.gear);
