@@ -215,11 +215,7 @@ impl Car {
     /// The axle law with peak coefficient `mu0`.
     fn axle_law(&self, mu0: f64) -> AxleLaw {
         let t = &self.params.tyres;
-        AxleLaw {
-            mu0,
-            k: t.load_sensitivity_ratio,
-            fz0_n: t.nominal_load_n,
-        }
+        AxleLaw::new(mu0, t.load_sensitivity_ratio, t.nominal_load_n)
     }
 
     /// Pure lateral tyre capacity of the car at speed `v` (N).
