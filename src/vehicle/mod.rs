@@ -279,9 +279,7 @@ impl Car {
     /// Full-load drive in `gear` at speed `v`, ignoring the rev limit (the torque curve is held at its last
     /// point); clutch slip holds the engine at `launch_rpm` in first gear.
     pub fn drive_in_gear(&self, v_mps: f64, gear: u8) -> Drive {
-        self.drive_at_wheel_rpm(self.engine_rpm(v_mps, gear), gear, &mut |_, rpm| {
-            self.torque_nm(rpm)
-        })
+        self.drive_in_gear_with(v_mps, gear, &mut |_, rpm| self.torque_nm(rpm))
     }
 
     /// [`Self::drive_in_gear`] from the engine speed the wheels turn it at in that gear (`engine_rpm`), the
@@ -442,7 +440,7 @@ impl Car {
         let top = self.params.driveline.gear_ratios.len() as u8;
         let d = self
             .best_drive_with(v_mps, torque)
-            .unwrap_or_else(|| self.drive_at_wheel_rpm(self.engine_rpm(v_mps, top), top, torque));
+            .unwrap_or_else(|| self.drive_in_gear_with(v_mps, top, torque));
         let ay_max_mps2 = self.lateral_capacity_n(v_mps) / m;
         EnvelopeNode {
             ay_max_mps2,
