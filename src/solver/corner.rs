@@ -261,6 +261,12 @@ fn corner_speed_below(env: &Envelope, kappa_abs: f64, v_top: f64) -> f64 {
 /// change sign more than once below the top speed, which the force law of a car with `R` and `a_x` growing
 /// alike with speed does not produce, this finds the crossing nearest the previous point's.)
 pub(super) fn corner_speeds_mps(env: &Envelope, curvature_1pm: &[f64]) -> Vec<f64> {
+    corner_speeds_mps_with(env, curvature_1pm, true)
+}
+
+/// [`corner_speeds_mps`], with or without galloping to the cell where `u κ − y` increases at every node
+/// (the same cells as the walk there, so the same limits).
+fn corner_speeds_mps_with(env: &Envelope, curvature_1pm: &[f64], gallop: bool) -> Vec<f64> {
     let v_top = env.top_speed_mps();
     // Nodes up to the one above the top speed's cell: the limit, when below the top speed, lies among them.
     let (k_top, _) = env.position_u(v_top * v_top);
@@ -276,6 +282,17 @@ pub(super) fn corner_speeds_mps(env: &Envelope, curvature_1pm: &[f64]) -> Vec<f6
             }
         })
         .collect();
+    // The largest rise of `y` from one node to the next. Where `du κ` exceeds it, with room for rounding,
+    // `u κ − y` increases from node to node, so its sign changes once: the cell is found by galloping from
+    // the previous point's and bisecting, the walk's cell in a dozen tests instead of one a cell. Elsewhere,
+    // or in a table with a node whose tyres cannot balance the resistance, the walk.
+    let dy_max = if gallop && y.iter().all(|v| v.is_finite()) {
+        y.windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(f64::NEG_INFINITY, f64::max)
+    } else {
+        f64::INFINITY
+    };
     let k_holds_top = holds_top_speed_up_to(env, v_top);
     let mut cell = 0;
     curvature_1pm
@@ -285,7 +302,7 @@ pub(super) fn corner_speeds_mps(env: &Envelope, curvature_1pm: &[f64]) -> Vec<f6
             if k <= k_holds_top || spare_mps2(env, k, v_top) >= 0.0 {
                 return v_top;
             }
-            corner_speed_in_cell(env, &y, k, &mut cell)
+            corner_speed_in_cell(env, &y, k, &mut cell, dy_max)
                 .unwrap_or_else(|| corner_speed_below(env, k, v_top))
         })
         .collect()
@@ -312,17 +329,22 @@ fn holds_top_speed_up_to(env: &Envelope, v_top: f64) -> f64 {
 
 /// The corner-limit speed at `kappa_abs` inside the envelope-table cell where `u κ − y` changes sign (node
 /// limits `y`, see [`corner_speeds_mps`]), searched from `cell` (updated); `None` if the node test and the
-/// interpolated envelope disagree (rounding at a node) or there is no sign change.
+/// interpolated envelope disagree (rounding at a node) or there is no sign change. `dy_max`: the largest
+/// rise of `y` between two nodes, above which `du κ` makes `u κ − y` increasing (then [`gallop_cell`]).
 fn corner_speed_in_cell(
     env: &Envelope,
     y: &[f64],
     kappa_abs: f64,
     cell: &mut usize,
+    dy_max: f64,
 ) -> Option<f64> {
     let du = Envelope::DU_M2PS2;
     let h = |j: usize| j as f64 * du * kappa_abs - y[j];
     let mut c = (*cell).min(y.len() - 2);
-    if h(c) > 0.0 {
+    // Rounding moves `h` by ~1e-14 at these magnitudes (m/s²): a rise of 1e-9 a node keeps it increasing.
+    if du * kappa_abs > dy_max + 1e-9 {
+        c = gallop_cell(h, c, y.len())?;
+    } else if h(c) > 0.0 {
         while c > 0 && h(c) > 0.0 {
             c -= 1;
         }
@@ -377,6 +399,54 @@ fn corner_speed_in_cell(
     // 1e-9 m/s in speed is 2 v 1e-9 in u.
     let width = 2.0 * u0.max(du).sqrt() * 1e-9;
     Some(illinois(spare, lo, hi, width, 200).0.sqrt())
+}
+
+/// The walk's cell where `h` is increasing: the last node `j ≤ len − 2` with `h(j) ≤ 0 < h(j + 1)`, found by
+/// doubling steps from `c` until the sign changes, then bisecting; `None` where the walk finds none
+/// (`h(0) > 0`, or `h(len − 1) ≤ 0`). Where `h` increases its sign changes once, so this is the cell the walk
+/// from `c` ends on.
+fn gallop_cell(h: impl Fn(usize) -> f64, c: usize, len: usize) -> Option<usize> {
+    // A bracket h(lo) ≤ 0 < h(hi).
+    let (mut lo, mut hi);
+    let mut step = 1;
+    if h(c) > 0.0 {
+        hi = c;
+        loop {
+            if hi == 0 {
+                return None;
+            }
+            let probe = hi.saturating_sub(step);
+            if h(probe) <= 0.0 {
+                lo = probe;
+                break;
+            }
+            hi = probe;
+            step *= 2;
+        }
+    } else {
+        lo = c;
+        loop {
+            if lo == len - 1 {
+                return None;
+            }
+            let probe = (lo + step).min(len - 1);
+            if h(probe) > 0.0 {
+                hi = probe;
+                break;
+            }
+            lo = probe;
+            step *= 2;
+        }
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if h(mid) <= 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo)
 }
 
 /// [`spare_mps2`] at squared speed `u`.
@@ -520,6 +590,12 @@ mod tests {
             let car = crate::vehicle::Car::from_toml_str("car", car_text).unwrap();
             let env = Envelope::new(&car);
             let fast = corner_speeds_mps(&env, &kappa);
+            // The gallop finds the walk's cells: the same limits bit for bit.
+            let walked = corner_speeds_mps_with(&env, &kappa, false);
+            assert!(fast
+                .iter()
+                .zip(&walked)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
             let mut limited = 0;
             for (&k, &v) in kappa.iter().zip(&fast) {
                 let plain = corner_speed_mps(&env, k.abs());
@@ -555,6 +631,38 @@ mod tests {
                 assert!(holds(k), "κ {k}");
             }
             assert!(!holds(k_ok * (1.0 + 1e-12)));
+        }
+    }
+
+    /// The gallop ends on the walk's cell for increasing sequences, from every start, including those with
+    /// no sign change (all above or all at or below 0).
+    #[test]
+    fn gallop_finds_the_walks_cell() {
+        let walk = |h: &dyn Fn(usize) -> f64, mut c: usize, len: usize| -> Option<usize> {
+            if h(c) > 0.0 {
+                while c > 0 && h(c) > 0.0 {
+                    c -= 1;
+                }
+                (h(c) <= 0.0).then_some(c)
+            } else {
+                while c + 2 < len && h(c + 1) <= 0.0 {
+                    c += 1;
+                }
+                (h(c + 1) > 0.0).then_some(c)
+            }
+        };
+        for len in [2usize, 3, 5, 17, 100] {
+            for zero in 0..=len + 1 {
+                // Increasing, crossing 0 between nodes `zero − 1` and `zero` (0 at `zero` itself).
+                let h = move |j: usize| j as f64 - zero as f64;
+                for c in 0..len - 1 {
+                    assert_eq!(
+                        gallop_cell(h, c, len),
+                        walk(&h, c, len),
+                        "len {len}, zero {zero}, from {c}"
+                    );
+                }
+            }
         }
     }
 
