@@ -1,7 +1,7 @@
-//! Bracketed root finding: plain bisection of a predicate's change, and regula falsi with the Illinois modification (Dowell & Jarratt, "A modified regula
-//! falsi method for computing the root of an equation", BIT 11, 1971). Superlinear on smooth functions, it
-//! never leaves its bracket (a bisection step whenever the secant would), so it keeps bisection's guarantee at
-//! a fraction of its evaluations.
+//! Bracketed root finding: plain bisection of a predicate's change, and regula falsi with the Illinois
+//! modification (Dowell & Jarratt, "A modified regula falsi method for computing the root of an equation",
+//! BIT 11, 1971). The latter is superlinear on smooth functions and never leaves its bracket (a bisection step
+//! whenever the secant would), so it keeps bisection's guarantee at a fraction of its evaluations.
 
 /// Plain bisection of `[lo, hi]` for `iterations` halvings, where `low_side(x)` says whether `x` lies on `lo`'s
 /// side of the change (that side moves to the midpoint `(lo + hi) / 2`, the other side otherwise); returns

@@ -72,8 +72,8 @@ pub fn interp(xs: &[f64], ys: &[f64], x: f64) -> f64 {
 
 /// [`interp`] from a remembered segment: `cursor` holds the segment of the previous look-up and walks to
 /// `x`'s, the one [`interp`]'s search finds (the last node at or below `x`), so the value is the same bit for
-/// bit (for any `x` but NaN, where this gives NaN and the search panics). For look-ups in increasing (or slowly changing) order, where the walk is a step or none: tabulating
-/// a curve at rising speeds.
+/// bit (for any `x` but NaN, where this gives NaN and the search panics). For look-ups in increasing (or
+/// slowly changing) order, where the walk is a step or none: tabulating a curve at rising speeds.
 pub fn interp_walk(xs: &[f64], ys: &[f64], x: f64, cursor: &mut usize) -> f64 {
     let n = xs.len();
     if x <= xs[0] {

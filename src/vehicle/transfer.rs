@@ -67,19 +67,13 @@ impl AxleLaw {
         } else if load >= self.peak_load_n() {
             [self.grip_n(load), 0.0, 0.0]
         } else {
-            self.quadratic_piece(f0, s)
+            let (m, k, fz0) = (self.mu0, self.k, self.fz0_n);
+            [
+                m * (1.0 + k) * f0 - m * k * f0 * f0 / (2.0 * fz0),
+                s * (m * (1.0 + k) - m * k * f0 / fz0),
+                -m * k * s * s / (2.0 * fz0),
+            ]
         }
-    }
-
-    /// [`Self::piece`] between no load and the peak load: the law's quadratic in the load.
-    #[inline]
-    fn quadratic_piece(&self, f0: f64, s: f64) -> [f64; 3] {
-        let (m, k, fz0) = (self.mu0, self.k, self.fz0_n);
-        [
-            m * (1.0 + k) * f0 - m * k * f0 * f0 / (2.0 * fz0),
-            s * (m * (1.0 + k) - m * k * f0 / fz0),
-            -m * k * s * s / (2.0 * fz0),
-        ]
     }
 }
 
@@ -91,49 +85,55 @@ const MAX_AXLES: usize = 2;
 /// which validation guarantees through `μ h / L < 1`); 0 if the axles carry no grip at `x = 0`.
 ///
 /// `x − Σ G` increases, so it changes sign once; its breakpoints (where an axle unloads or reaches its peak)
-/// are evaluated in order to find the piece holding the root, and there the quadratic is solved in its
+/// are taken in order to find the piece holding the root, and there the quadratic is solved in its
 /// cancellation-free form (Press et al., *Numerical Recipes*, 3rd ed., §5.6).
+///
+/// Each piece's quadratic is solved before `x − Σ G` is tested at the piece's end: a root a billionth of the
+/// end short of it settles the piece without the test. The slope of `x − Σ G` is at least `1 − 0.9`
+/// (validation keeps `μ (1 + k) h / L` below 0.9), so such a root, rounded by a few ulps, leaves the test
+/// positive by ~1e-10 of the end: it would have chosen this piece, and the result is the test-first search's
+/// bit for bit (`tests::test_first`). The test is evaluated only nearer than that, which at every node of the
+/// shipped car's table it is not: the first piece's root is found without evaluating the grip at its end.
 pub(crate) fn fixed_point(law: &AxleLaw, axles: &[(f64, f64)]) -> f64 {
     debug_assert!(axles.len() <= MAX_AXLES);
-    // The search's first piece, without sorting the breakpoints: the search (below) tests the grip at 0, then
-    // the first breakpoint, and solves on the piece before it when the root lies there, which it does at
-    // every node of the shipped car's table. These are the same tests and the same solve, operation by
-    // operation, so the result is the search's bit for bit; a root past the first breakpoint takes the search.
     if grip_sum(law, axles, 0.0) <= 0.0 {
         return 0.0;
     }
+    // Where each axle unloads and where it reaches its peak: the pieces' ends, taken in order (a repeated
+    // end would only repeat its test).
     let peak = law.peak_load_n();
-    let mut first = f64::INFINITY;
-    for &(f0, s) in axles {
+    let mut ends = [f64::INFINITY; 2 * MAX_AXLES];
+    for (i, &(f0, s)) in axles.iter().enumerate() {
         if s != 0.0 {
-            for load in [0.0, peak] {
-                let x = (load - f0) / s;
-                if x > 0.0 && x < first {
-                    first = x;
-                }
-            }
+            ends[2 * i] = (0.0 - f0) / s;
+            ends[2 * i + 1] = (peak - f0) / s;
         }
     }
-    if !first.is_finite() {
-        let [a, b, c] = piece_sum(law, axles, 0.0 + 1.0);
-        return quadratic_root_in(c, b - 1.0, a, 0.0, first);
-    }
-    let [a, b, c] = piece_sum(law, axles, 0.5 * (0.0 + first));
-    let r = quadratic_root_in(c, b - 1.0, a, 0.0, first);
-    // The search solves on this piece where `x − Σ G` is positive at the breakpoint. Its slope is at least
-    // 1 − 0.9 (validation keeps `μ (1 + k) h / L` below 0.9), so a root a billionth of the breakpoint short of
-    // it, rounding a few ulps, leaves that test positive by ~1e-10 of the breakpoint: the test is only
-    // evaluated nearer than that.
-    if r < first * (1.0 - 1e-9) {
-        return r;
-    }
-    let g_first = first - grip_sum(law, axles, first);
-    if g_first == 0.0 {
-        first
-    } else if g_first < 0.0 {
-        fixed_point_search(law, axles)
-    } else {
-        r
+    let mut lo = 0.0;
+    loop {
+        // The next end above `lo` (+∞ closing the last piece).
+        let hi = ends
+            .iter()
+            .fold(f64::INFINITY, |m, &x| if x > lo && x < m { x } else { m });
+        let mid = if hi.is_finite() {
+            0.5 * (lo + hi)
+        } else {
+            lo + 1.0
+        };
+        let [a, b, c] = piece_sum(law, axles, mid);
+        let r = quadratic_root_in(c, b - 1.0, a, lo, hi);
+        // The last, unbounded piece always holds the root.
+        if !hi.is_finite() || r < hi * (1.0 - 1e-9) {
+            return r;
+        }
+        let g_hi = hi - grip_sum(law, axles, hi);
+        if g_hi == 0.0 {
+            return hi;
+        }
+        if g_hi > 0.0 {
+            return r;
+        }
+        lo = hi;
     }
 }
 
@@ -156,57 +156,6 @@ fn piece_sum(law: &AxleLaw, axles: &[(f64, f64)], x: f64) -> [f64; 3] {
         abc = [abc[0] + p[0], abc[1] + p[1], abc[2] + p[2]];
     }
     abc
-}
-
-/// [`fixed_point`] by its pieces, in any case: the breakpoints in order, the first where `x − Σ G` is no
-/// longer negative closing the piece of the root.
-fn fixed_point_search(law: &AxleLaw, axles: &[(f64, f64)]) -> f64 {
-    let rhs = |x: f64| grip_sum(law, axles, x);
-    if rhs(0.0) <= 0.0 {
-        return 0.0;
-    }
-    // Breakpoints in (0, ∞), sorted (insertion into at most four), then +∞ closing the last piece.
-    let peak = law.peak_load_n();
-    let mut breaks = [f64::INFINITY; 2 * MAX_AXLES + 1];
-    let mut n = 0;
-    for &(f0, s) in axles {
-        if s != 0.0 {
-            for load in [0.0, peak] {
-                let x = (load - f0) / s;
-                if x > 0.0 && x.is_finite() {
-                    let mut i = n;
-                    while i > 0 && breaks[i - 1] > x {
-                        breaks[i] = breaks[i - 1];
-                        i -= 1;
-                    }
-                    breaks[i] = x;
-                    n += 1;
-                }
-            }
-        }
-    }
-    let mut lo = 0.0;
-    for &hi in &breaks[..=n] {
-        // The root is in [lo, hi] if x − Σ G ≥ 0 at hi (always on the last, unbounded piece).
-        if hi.is_finite() {
-            let g_hi = hi - rhs(hi);
-            if g_hi == 0.0 {
-                return hi;
-            }
-            if g_hi < 0.0 {
-                lo = hi;
-                continue;
-            }
-        }
-        let mid = if hi.is_finite() {
-            0.5 * (lo + hi)
-        } else {
-            lo + 1.0
-        };
-        let [a, b, c] = piece_sum(law, axles, mid);
-        return quadratic_root_in(c, b - 1.0, a, lo, hi);
-    }
-    unreachable!("the last piece is unbounded and always holds the root")
 }
 
 /// The root of `a x² + b x + c` in `[lo, hi]` (where it changes sign), clamped into it against rounding.
@@ -239,6 +188,64 @@ fn quadratic_root_in(a: f64, b: f64, c: f64, lo: f64, hi: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// The breakpoints in (0, ∞) where an axle unloads or reaches its peak, sorted (insertion into at most four),
+    /// then +∞ closing the last piece; and how many there are before it.
+    fn breakpoints(law: &AxleLaw, axles: &[(f64, f64)]) -> ([f64; 2 * MAX_AXLES + 1], usize) {
+        let peak = law.peak_load_n();
+        let mut breaks = [f64::INFINITY; 2 * MAX_AXLES + 1];
+        let mut n = 0;
+        let mut insert = |x: f64| {
+            if x > 0.0 && x.is_finite() {
+                let mut i = n;
+                while i > 0 && breaks[i - 1] > x {
+                    breaks[i] = breaks[i - 1];
+                    i -= 1;
+                }
+                breaks[i] = x;
+                n += 1;
+            }
+        };
+        for &(f0, s) in axles {
+            if s != 0.0 {
+                // Where the axle unloads, and where it reaches its peak.
+                insert((0.0 - f0) / s);
+                insert((peak - f0) / s);
+            }
+        }
+        (breaks, n)
+    }
+
+    /// The search by pieces testing `x − Σ G` at each piece's end before solving on it (how [`fixed_point`]
+    /// worked before it solved first): the reference it must equal bit for bit.
+    fn test_first(law: &AxleLaw, axles: &[(f64, f64)]) -> f64 {
+        let rhs = |x: f64| grip_sum(law, axles, x);
+        if rhs(0.0) <= 0.0 {
+            return 0.0;
+        }
+        let (breaks, n) = breakpoints(law, axles);
+        let mut lo = 0.0;
+        for &hi in &breaks[..=n] {
+            if hi.is_finite() {
+                let g_hi = hi - rhs(hi);
+                if g_hi == 0.0 {
+                    return hi;
+                }
+                if g_hi < 0.0 {
+                    lo = hi;
+                    continue;
+                }
+            }
+            let mid = if hi.is_finite() {
+                0.5 * (lo + hi)
+            } else {
+                lo + 1.0
+            };
+            let [a, b, c] = piece_sum(law, axles, mid);
+            return quadratic_root_in(c, b - 1.0, a, lo, hi);
+        }
+        unreachable!("the last piece is unbounded and always holds the root")
+    }
+
     /// Bisection to the last bit on `x − Σ G`, the independent reference.
     fn bisect(law: &AxleLaw, axles: &[(f64, f64)]) -> f64 {
         let g = |x: f64| {
@@ -259,7 +266,7 @@ mod tests {
         lo
     }
 
-    /// The closed form (its usual case and its search by pieces) agrees with bisection to 1e-12 relative on
+    /// The closed form (solving first, and the test-first reference) agrees with bisection to 1e-12 relative on
     /// every shape of the law: quadratic (traction on one axle), capped at the peak (high load sensitivity),
     /// an axle unloading completely (heavy transfer), no load sensitivity, and two axles moving in opposite
     /// directions (braking, all-wheel traction).
@@ -285,8 +292,8 @@ mod tests {
                     ];
                     for axles in cases {
                         let want = bisect(&law, axles);
-                        // The quadratic piece at 0 where it holds the root, and the search by pieces.
-                        for got in [fixed_point(&law, axles), fixed_point_search(&law, axles)] {
+                        // Solving each piece first, and testing its end first.
+                        for got in [fixed_point(&law, axles), test_first(&law, axles)] {
                             let rel = (got - want).abs() / want.max(1.0);
                             assert!(rel <= 1e-12, "μ {mu0} k {k} {axles:?}: {got} vs {want}");
                         }
@@ -296,13 +303,13 @@ mod tests {
         }
     }
 
-    /// The first piece's shortcut in [`fixed_point`] is the search's first piece, bit for bit: at seeded random
-    /// laws and loads, and where the root crosses the first breakpoint (found by bisection in an axle's
-    /// static load, then the 64 loads either side one bit apart), for one and two axles, traction and braking,
-    /// with and without load sensitivity. (An earlier shortcut solved the quadratic first and kept its root
-    /// when below the breakpoint: a last-bit difference within an ulp of the breakpoint, found by a review.)
+    /// Solving each piece first gives the test-first search's result bit for bit: at seeded random laws and
+    /// loads, and where the root crosses the first breakpoint (found by bisection in an axle's static load,
+    /// then the 64 loads either side one bit apart), for one and two axles, traction and braking, with and
+    /// without load sensitivity. (An earlier shortcut kept any root below the breakpoint, without the
+    /// billionth's margin: a last-bit difference within an ulp of the breakpoint, found by a review.)
     #[test]
-    fn first_piece_is_the_searchs() {
+    fn solving_first_is_the_test_first_search() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -341,13 +348,13 @@ mod tests {
             };
             let same = |t: f64| {
                 let ax = make(t);
-                let (a, b) = (fixed_point(&law, &ax), fixed_point_search(&law, &ax));
+                let (a, b) = (fixed_point(&law, &ax), test_first(&law, &ax));
                 assert_eq!(a.to_bits(), b.to_bits(), "{law:?} {ax:?}: {a} vs {b}");
             };
-            // The root less the first breakpoint changes sign where the shortcut hands over to the search.
+            // The root less the first breakpoint changes sign where the root leaves the first piece.
             let d = |t: f64| {
                 let ax = make(t);
-                fixed_point_search(&law, &ax) - first_break(&law, &ax)
+                test_first(&law, &ax) - first_break(&law, &ax)
             };
             let top = if k > 0.0 {
                 1.2 * law.peak_load_n()
